@@ -1,0 +1,2 @@
+//! Deterministic capture generator for benchmarks (see `generator`).
+#![forbid(unsafe_code)]

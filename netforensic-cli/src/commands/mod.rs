@@ -1,0 +1,23 @@
+//! One file per command; each turns validated arguments into core calls and writes the result.
+
+mod analyze;
+mod dns;
+mod flows;
+mod info;
+mod inputs;
+mod snapshot;
+
+use crate::args::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    if let Some(threads) = cli.threads {
+        inputs::set_threads(threads)?;
+    }
+    match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Flows(args) => flows::run(args),
+        Command::Dns(args) => dns::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
+    }
+}

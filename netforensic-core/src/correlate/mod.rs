@@ -1,0 +1,1 @@
+//! Attribution: flows x socket snapshots x process metadata inside the capture.

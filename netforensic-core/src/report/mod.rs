@@ -1,0 +1,66 @@
+//! Output records and writers: flow and DNS records in Zeek's vocabulary (JSON, JSON lines,
+//! CSV, Zeek TSV, aligned table), and the per-process attribution report.
+
+use crate::flow::Connection;
+use crate::naming::NameSource;
+use serde::Serialize;
+
+/// The process that owned one end of a connection, and how we know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcessRef {
+    pub pid: Option<u32>,
+    pub name: Option<String>,
+    pub exe: Option<String>,
+    pub cmdline: Option<String>,
+    pub user: Option<String>,
+    /// Source of the evidence: `pktap`, `darwin_pib`, `ptcpdump_comment`, `epb_pid`,
+    /// `snapshot:ss`, `snapshot:netstat`, `snapshot:lsof`, `snapshot:sysmon`, ...
+    pub evidence: String,
+    /// Stable lowercase token: `exact`, `wildcard_local`, `listener`, `port_only`,
+    /// `dns_followup`, `in_capture`.
+    pub quality: String,
+}
+
+/// Which end of a connection is on the examined machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocalSide {
+    Orig,
+    Resp,
+}
+
+/// One output flow: a conn.log row plus naming and attribution (DESIGN.md 4.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowRecord {
+    pub conn: Connection,
+    /// Input path the flow was read from.
+    pub capture: String,
+    pub server_name: Option<String>,
+    pub name_source: Option<NameSource>,
+    /// Every name seen for the responder (deduplicated, best source first).
+    pub names: Vec<String>,
+    /// Several names are equally good and none was picked.
+    pub name_ambiguous: bool,
+    pub local_side: Option<LocalSide>,
+    pub process: Option<ProcessRef>,
+    pub resp_process: Option<ProcessRef>,
+    /// Why no process was attributed (`no_snapshot`, `ambiguous`, `no_matching_socket`...).
+    pub unattributed_reason: Option<String>,
+}
+
+impl FlowRecord {
+    pub fn new(conn: Connection, capture: String) -> Self {
+        FlowRecord {
+            conn,
+            capture,
+            server_name: None,
+            name_source: None,
+            names: Vec::new(),
+            name_ambiguous: false,
+            local_side: None,
+            process: None,
+            resp_process: None,
+            unattributed_reason: None,
+        }
+    }
+}
