@@ -141,9 +141,18 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
     let mut name = String::new();
     for index in 0..header.qdcount {
         name.clear();
-        let Ok(next) = read_name(msg, pos, &mut name) else {
-            out.damaged = true;
-            return Some(out);
+        let next = match read_name(msg, pos, &mut name) {
+            Ok(next) => next,
+            Err(_) => {
+                // Skip an unreadable name when its extent is known (as Wireshark does).
+                out.damaged = true;
+                name.clear();
+                name.push_str(UNREADABLE_NAME);
+                match skip_name(msg, pos) {
+                    Ok(next) => next,
+                    Err(_) => return Some(out),
+                }
+            }
         };
         let (Some(qtype), Some(qclass)) = (be16(msg, next), be16(msg, next + 2)) else {
             out.damaged = true;
@@ -168,7 +177,8 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
             break;
         }
         match read_answer(msg, pos) {
-            Ok((answer, next)) => {
+            Ok((answer, next, names_ok)) => {
+                out.damaged |= !names_ok;
                 out.answers.push(answer);
                 pos = next;
             }
@@ -274,9 +284,36 @@ fn decode_netbios_name(encoded: &str) -> Option<String> {
     Some(decoded.trim_end_matches(' ').to_string())
 }
 
-fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize), WireError> {
+/// Where the name at `pos` ends on the wire, without following pointers: lets a record whose
+/// name cannot be read (pointer loop, too long) still yield its data, as Wireshark does.
+fn skip_name(msg: &[u8], mut pos: usize) -> Result<usize, WireError> {
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Ok(pos + 1),
+            0x00 => pos += 1 + usize::from(len),
+            0xc0 => return Ok(pos + 2),
+            _ => return Err(WireError::BadLabel),
+        }
+    }
+}
+
+/// Placeholder for a name that could not be read.
+const UNREADABLE_NAME: &str = "<unreadable name>";
+
+/// One record: the answer, the offset after it, and whether its names were all readable.
+fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
     let mut name = String::new();
-    let pos = read_name(msg, pos, &mut name)?;
+    let mut names_ok = true;
+    let pos = match read_name(msg, pos, &mut name) {
+        Ok(next) => next,
+        Err(_) => {
+            names_ok = false;
+            name.clear();
+            name.push_str(UNREADABLE_NAME);
+            skip_name(msg, pos)?
+        }
+    };
     let rtype = be16(msg, pos).ok_or(WireError::Truncated)?;
     let ttl = be32(msg, pos + 4).ok_or(WireError::Truncated)?;
     let rdlen = usize::from(be16(msg, pos + 8).ok_or(WireError::Truncated)?);
@@ -294,8 +331,15 @@ fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize), WireError> {
         cname_target: None,
         hints: Vec::new(),
     };
-    render_rdata(msg, rdata_start, rdata, &mut answer)?;
-    Ok((answer, rdata_end))
+    if render_rdata(msg, rdata_start, rdata, &mut answer).is_err() {
+        // The record's extent is known: keep going with a placeholder rendering.
+        names_ok = false;
+        answer.rendered.clear();
+        answer.rendered.push_str(UNREADABLE_NAME);
+        answer.addr = None;
+        answer.cname_target = None;
+    }
+    Ok((answer, rdata_end, names_ok))
 }
 
 /// Name inside rdata: must stay within the record (compression may point anywhere earlier).
@@ -591,7 +635,7 @@ mod tests {
         let m = [0, 1, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
         let parsed = parse_message(&m, false).unwrap();
         assert!(parsed.damaged);
-        assert!(parsed.question.is_none());
+        assert_eq!(parsed.question.unwrap().name, UNREADABLE_NAME);
         let mut s = String::new();
         assert_eq!(read_name(&m, 12, &mut s), Err(WireError::BadPointer));
         // Forward pointer.
