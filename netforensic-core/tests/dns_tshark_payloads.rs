@@ -7,22 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+mod dns_support;
+
 use netforensic_core::dns::DnsTracker;
-use netforensic_core::flow::{FlowTouch, Proto};
-use netforensic_core::Timestamp;
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn expected_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/expected/dns")
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| *c != ':').collect();
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    dns_support::testdata().join("expected/dns")
 }
 
 struct Transaction {
@@ -35,45 +27,8 @@ struct Transaction {
 /// the first sender as originator.
 fn run(payloads: &str) -> Vec<Transaction> {
     let mut tracker = DnsTracker::new();
-    let mut flows: HashMap<(String, String, String), (u64, String, u16)> = HashMap::new();
-    for line in payloads.lines() {
-        let c: Vec<&str> = line.split('\t').collect();
-        let (ts, proto, src, sport, dst, dport, seq, payload) =
-            (c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
-        let a = format!("{src}/{sport}");
-        let b = format!("{dst}/{dport}");
-        let key = if a < b {
-            (proto.to_string(), a.clone(), b.clone())
-        } else {
-            (proto.to_string(), b.clone(), a.clone())
-        };
-        let next_id = flows.len() as u64;
-        let entry = flows
-            .entry(key)
-            .or_insert_with(|| (next_id, src.to_string(), sport.parse().unwrap()));
-        let from_orig = entry.1 == src && entry.2 == sport.parse::<u16>().unwrap();
-        let (orig_h, orig_p, resp_h, resp_p) = if from_orig {
-            (src, sport, dst, dport)
-        } else {
-            (dst, dport, src, sport)
-        };
-        let touch = FlowTouch {
-            id: entry.0,
-            from_orig,
-            created: false,
-            proto: if proto == "tcp" {
-                Proto::Tcp
-            } else {
-                Proto::Udp
-            },
-            orig_h: orig_h.parse().unwrap(),
-            orig_p: orig_p.parse().unwrap(),
-            resp_h: resp_h.parse().unwrap(),
-            resp_p: resp_p.parse().unwrap(),
-        };
-        let ts = Timestamp::from_secs_f64(ts.parse().unwrap());
-        let seq = (seq != "-").then(|| seq.parse::<u32>().unwrap());
-        tracker.observe(&touch, ts, seq, &hex(payload));
+    for p in dns_support::replay(payloads) {
+        tracker.observe(&p.touch, p.ts, p.tcp_seq, &p.payload);
     }
     let (records, _, _) = tracker.finish(&|id| format!("C{id}"));
     records

@@ -9,6 +9,10 @@ OUT_DNS = "testdata/expected/dns"
 OUT_NAMING = "testdata/expected/naming"
 # Decode these non-standard ports as DNS too (the corpus has DNS on 8053).
 DECODE_AS = ["-d", "udp.port==8053,dns"]
+# Captures where tshark shows no name but ours must not invent one either (QUIC v2 and a
+# ClientHello split over Initials, both without SNI; DTLS without SNI).
+EXTRA_NAMING = {"zeek_quicv2-http3-443.pcap", "nfstream_quic_frags_ch_in_multiple_packets.pcapng",
+                "zeek_dtls1_2.pcap", "zeek_tls1.2.pcap", "zeek_hrr.pcap"}
 DNS_PORTS = "{53, 137, 5353, 5355, 8053}"
 
 
@@ -62,11 +66,13 @@ def responses(path):
     return rows
 
 
-def payloads(path):
+def payloads(path, display_filter=None):
     fields = ["frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
               "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "tcp.seq_raw",
               "udp.payload", "tcp.payload"]
-    args = ["-Y", f"(udp.port in {DNS_PORTS} and udp.length > 8) or (tcp.port == 53 and tcp.len > 0)",
+    if display_filter is None:
+        display_filter = f"(udp.port in {DNS_PORTS} and udp.length > 8) or (tcp.port == 53 and tcp.len > 0)"
+    args = ["-Y", display_filter,
             "-T", "fields", "-E", "occurrence=a"]
     for f in fields:
         args += ["-e", f]
@@ -128,8 +134,11 @@ def main():
             write(os.path.join(OUT_DNS, name + ".responses.tsv"), r)
             write(os.path.join(OUT_DNS, name + ".payloads.tsv"), p)
         n = names(path)
-        if n:
+        if n or name in EXTRA_NAMING:
             write(os.path.join(OUT_NAMING, name + ".names.tsv"), n)
+            # Every TCP/UDP payload, as input for the name sniffer tests.
+            write(os.path.join(OUT_NAMING, name + ".payloads.tsv"),
+                  payloads(path, "(tcp.len > 0) or (udp.length > 8)"))
 
 
 if __name__ == "__main__":
