@@ -162,6 +162,8 @@ pub struct Frame<'a> {
     pub index: u64,
     /// Byte offset of the record (its header) in the input.
     pub offset: u64,
+    /// Capture time. A pcapng Simple Packet Block has none: it gets the previous packet's time
+    /// (0 if none) and does not count towards the summary's time span.
     pub ts: Timestamp,
     /// Interface id (pcapng: global across sections, in order of appearance; pcap: 0).
     pub interface: u32,
@@ -181,6 +183,7 @@ pub struct CaptureSummary {
     pub link_types: Vec<LinkType>,
     /// Packet records read.
     pub packets: u64,
+    /// Earliest and latest packet time (as capinfos reports them); `None` without timed packets.
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub damage: Vec<Damage>,

@@ -23,6 +23,8 @@ struct FrameLoc {
     data_len: usize,
     offset: u64,
     ts: i64,
+    /// False for Simple Packet Blocks, which carry no time (`ts` repeats the previous one).
+    has_ts: bool,
     interface: u32,
     link_type: LinkType,
     orig_len: u32,
@@ -264,12 +266,15 @@ impl CaptureReader {
 
     fn count(&mut self, loc: &FrameLoc) {
         let s = &mut self.summary;
-        let ts = Timestamp(loc.ts);
         s.packets += 1;
-        s.first_ts = Some(s.first_ts.map_or(ts, |t| t.min(ts)));
-        s.last_ts = Some(s.last_ts.map_or(ts, |t| t.max(ts)));
-        self.last_ts = Some(loc.ts);
         s.bytes = self.pos;
+        if loc.has_ts {
+            // Earliest and latest, as capinfos reports them (records may be out of order).
+            let ts = Timestamp(loc.ts);
+            s.first_ts = Some(s.first_ts.map_or(ts, |t| t.min(ts)));
+            s.last_ts = Some(s.last_ts.map_or(ts, |t| t.max(ts)));
+            self.last_ts = Some(loc.ts);
+        }
     }
 
     fn add_link_type(&mut self, link_type: LinkType) {
@@ -415,6 +420,7 @@ impl CaptureReader {
             data_len: header.caplen as usize,
             offset: self.pos,
             ts: header.ts_nanos,
+            has_ts: true,
             interface: self.pcap_headers_seen.saturating_sub(1),
             link_type: layout.link_type,
             orig_len: header.orig_len,
@@ -523,6 +529,7 @@ impl CaptureReader {
                             data_len: p.data_len,
                             offset: at,
                             ts,
+                            has_ts: p.ts_units.is_some(),
                             interface: interface.global_id,
                             link_type: interface.link_type,
                             orig_len: p.orig_len,
