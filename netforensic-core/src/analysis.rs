@@ -104,12 +104,20 @@ pub fn analyze_capture(
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
-    let _ = in_flow_names;
+    let summary = reader.into_summary();
+    if options.naming || options.dns {
+        crate::naming::assign_names(
+            &mut records,
+            &in_flow_names,
+            &resolutions,
+            &summary.name_records,
+        );
+    }
 
     Ok(CaptureAnalysis {
         path: path.to_string(),
         decode_stats: decoder.stats().clone(),
-        summary: reader.into_summary(),
+        summary,
         flows: std::mem::take(&mut records),
         dns: dns_records,
         resolutions,

@@ -270,7 +270,12 @@ fn handle_message(
     let was_paired = paired.is_some();
     let mut record = paired.unwrap_or_else(|| new_record(touch, ts, &message));
     if record.query.is_none() {
-        record.query = message.question.as_ref().map(|q| q.name.clone());
+        // Zeek: without a question, the first answer's owner name stands for the query.
+        record.query = message
+            .question
+            .as_ref()
+            .map(|q| q.name.clone())
+            .or_else(|| message.answers.first().map(|a| a.name.clone()));
     }
     let rcode = u16::from(header.rcode);
     record.rcode = Some(rcode);

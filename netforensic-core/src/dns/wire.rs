@@ -201,10 +201,12 @@ fn be32(msg: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// Read a (possibly compressed) name starting at `start` into `out` (labels joined by `.`,
-/// root = empty string as Zeek prints it, unprintable bytes as `\xNN`). Returns the offset just
+/// Read a (possibly compressed) name starting at `start`, appending it to `out` (labels joined
+/// by `.`, lowercased as Zeek logs names, root = empty string as Zeek prints it, unprintable
+/// bytes as `\xNN`). Returns the offset just
 /// after the name in the original position.
 pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, WireError> {
+    let base = out.len();
     let mut pos = start;
     let mut after: Option<usize> = None;
     let mut hops = 0usize;
@@ -226,7 +228,7 @@ pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, Wi
                 if wire_len > MAX_NAME_WIRE_LEN {
                     return Err(WireError::BadLabel);
                 }
-                if !out.is_empty() {
+                if out.len() > base {
                     out.push('.');
                 }
                 push_label(out, label);
@@ -250,11 +252,12 @@ pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, Wi
     }
 }
 
-/// Append a label, escaping bytes that are not printable ASCII (and the separator) as `\xNN`.
+/// Append a label lowercased, escaping bytes that are not printable ASCII (and the separator)
+/// as `\xNN`.
 fn push_label(out: &mut String, label: &[u8]) {
     for &b in label {
         if b.is_ascii_graphic() && b != b'.' && b != b'\\' {
-            out.push(char::from(b));
+            out.push(char::from(b.to_ascii_lowercase()));
         } else {
             let _ = write!(out, "\\x{b:02x}");
         }
@@ -272,8 +275,8 @@ fn decode_netbios_name(encoded: &str) -> Option<String> {
     }
     let mut decoded = String::with_capacity(16);
     for pair in bytes.chunks_exact(2).take(15) {
-        let hi = pair[0].checked_sub(b'A').filter(|v| *v < 16)?;
-        let lo = pair[1].checked_sub(b'A').filter(|v| *v < 16)?;
+        let nibble = |c: u8| c.to_ascii_uppercase().checked_sub(b'A').filter(|v| *v < 16);
+        let (hi, lo) = (nibble(pair[0])?, nibble(pair[1])?);
         let b = (hi << 4) | lo;
         if b.is_ascii_graphic() || b == b' ' {
             decoded.push(char::from(b));
@@ -674,6 +677,13 @@ mod tests {
         let mut s = String::new();
         read_name(&[3, b'a', 0, b'.', 0], 0, &mut s).unwrap();
         assert_eq!(s, "a\\x00\\x2e");
+    }
+
+    #[test]
+    fn names_append_without_leading_dot_and_lowercased() {
+        let mut s = String::from("RRSIG 5 ");
+        read_name(&[3, b'C', b'm', b'U', 3, b'e', b'd', b'u', 0], 0, &mut s).unwrap();
+        assert_eq!(s, "RRSIG 5 cmu.edu");
     }
 
     #[test]

@@ -139,7 +139,12 @@ mod tests {
         let mut out = Vec::new();
         let mut writer = RecordWriter::<DnsRow>::new(RecordFormat::Zeek, &mut out)
             .with_zeek_clock(ZeekClock::Fixed(Timestamp(0)));
-        writer.write(&DnsRow { record: &r, capture: "w.pcap" }).unwrap();
+        writer
+            .write(&DnsRow {
+                record: &r,
+                capture: "w.pcap",
+            })
+            .unwrap();
         writer.finish().unwrap();
         let text = String::from_utf8(out).unwrap();
         let row = text.lines().find(|l| !l.starts_with('#')).unwrap();
@@ -152,7 +157,12 @@ mod tests {
         let r = record();
         let mut out = Vec::new();
         let mut writer = RecordWriter::<DnsRow>::new(RecordFormat::Jsonl, &mut out);
-        writer.write(&DnsRow { record: &r, capture: "w.pcap" }).unwrap();
+        writer
+            .write(&DnsRow {
+                record: &r,
+                capture: "w.pcap",
+            })
+            .unwrap();
         writer.finish().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["id.orig_h"], "141.142.220.118");
