@@ -1,0 +1,271 @@
+//! `ss -tunap` (iproute2), with or without `-e` (`ino:`, `uid:`), with or without the `Netid`
+//! column (`ss -tnap` omits it when only one protocol is asked for).
+//!
+//! One socket may list several processes (`users:(("master",pid=1,fd=86),("smtpd",...))`):
+//! all are kept. Without root the process column is empty for other users' sockets.
+
+use super::text::{
+    bounded, error_at, numbered_lines, parse_endpoint, split_fields, ImportLog, Imported,
+};
+use super::{state, Snapshot, SnapshotSource, SocketEntry, SocketOwner};
+use crate::flow::Proto;
+use crate::Error;
+
+/// Most owners read from one `users:(...)` list (pre-fork servers list dozens, not more).
+const MAX_OWNERS_PER_SOCKET: usize = 256;
+
+/// True when `line` is an `ss` header.
+pub fn is_header(line: &str) -> bool {
+    let t = line.trim_start();
+    (t.starts_with("Netid") || t.starts_with("State"))
+        && t.contains("Recv-Q")
+        && t.contains("Local Address:Port")
+}
+
+/// Parse one `ss` listing.
+pub fn parse(text: &str) -> Result<Imported, Error> {
+    let mut log = ImportLog::default();
+    let snapshot = parse_block(text, 1, &mut log)?;
+    Ok(log.finish(vec![snapshot]))
+}
+
+pub(crate) fn parse_block(
+    text: &str,
+    first_line: usize,
+    log: &mut ImportLog,
+) -> Result<Snapshot, Error> {
+    let mut snapshot = Snapshot::new(SnapshotSource::Ss);
+    let mut has_netid: Option<bool> = None;
+    let mut warned_no_netid = false;
+    for (number, line) in numbered_lines(text, first_line) {
+        let Some(line) = line else {
+            log.too_long(number);
+            continue;
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if is_header(line) {
+            has_netid = Some(line.trim_start().starts_with("Netid"));
+            continue;
+        }
+        let Some(with_netid) = has_netid else {
+            log.skip(number);
+            continue;
+        };
+        // A continuation line (older ss wrapped the process column).
+        if line.starts_with([' ', '\t']) && !snapshot.sockets.is_empty() {
+            if let Some(last) = snapshot.sockets.last_mut() {
+                apply_extras(last, line.trim(), number, log);
+            }
+            continue;
+        }
+        match parse_row(line, with_netid, number, log, &mut warned_no_netid) {
+            Row::Socket(entry) => snapshot.sockets.push(*entry),
+            Row::Ignored => {}
+            Row::Bad => log.skip(number),
+        }
+    }
+    if has_netid.is_none() {
+        return Err(error_at(
+            first_line,
+            "no `ss` header (Netid/State ... Local Address:Port) found",
+        ));
+    }
+    Ok(snapshot)
+}
+
+enum Row {
+    Socket(Box<SocketEntry>),
+    /// A socket kind we do not model (raw, unix, netlink): not an error.
+    Ignored,
+    Bad,
+}
+
+fn parse_row(
+    line: &str,
+    with_netid: bool,
+    number: usize,
+    log: &mut ImportLog,
+    warned_no_netid: &mut bool,
+) -> Row {
+    let n = if with_netid { 6 } else { 5 };
+    let Some((fields, rest)) = split_fields(line, n) else {
+        return Row::Bad;
+    };
+    let (netid, fields) = if with_netid {
+        match fields.split_first() {
+            Some((netid, others)) => (Some(*netid), others),
+            None => return Row::Bad,
+        }
+    } else {
+        (None, fields.as_slice())
+    };
+    let [state_word, _recv_q, _send_q, local, peer] = fields else {
+        return Row::Bad;
+    };
+    let proto = match netid {
+        Some("tcp") => Proto::Tcp,
+        Some("udp") => Proto::Udp,
+        Some(_) => return Row::Ignored,
+        None => {
+            // Without the Netid column the protocol is not printed: UNCONN is UDP only;
+            // every other state is read as TCP (what `ss -t` prints), and said once.
+            if *state_word == "UNCONN" {
+                Proto::Udp
+            } else {
+                if !*warned_no_netid {
+                    log.warn(format!(
+                        "line {number}: no Netid column; rows other than UNCONN are read as TCP"
+                    ));
+                    *warned_no_netid = true;
+                }
+                Proto::Tcp
+            }
+        }
+    };
+    let (Some(local), Some(peer)) = (parse_endpoint(local), parse_endpoint(peer)) else {
+        return Row::Bad;
+    };
+    let mut entry = SocketEntry::new(proto, local.addr, local.port.unwrap_or(0));
+    entry.scope = local.scope;
+    entry.set_remote(peer.addr, peer.port);
+    if proto == Proto::Tcp {
+        entry.state = match state::normalize(state_word) {
+            Some(s) => Some(s.to_string()),
+            None if *state_word == "UNCONN" => None,
+            None => {
+                log.warn(format!(
+                    "line {number}: unknown state {state_word:?} kept as is"
+                ));
+                Some(bounded(state_word))
+            }
+        };
+    }
+    apply_extras(&mut entry, rest, number, log);
+    Row::Socket(Box::new(entry))
+}
+
+/// The process column and `-e` extras: `users:((...))`, `ino:N`, `uid:N`.
+fn apply_extras(entry: &mut SocketEntry, rest: &str, number: usize, log: &mut ImportLog) {
+    let after_users = match rest.find("users:(") {
+        Some(at) => {
+            let list = &rest[at + "users:(".len()..];
+            match parse_users(list) {
+                Some((owners, after)) => {
+                    for owner in owners {
+                        entry.add_owner(owner);
+                    }
+                    after
+                }
+                None => {
+                    log.warn(format!("line {number}: unreadable users:(...) list"));
+                    ""
+                }
+            }
+        }
+        None => rest,
+    };
+    for token in after_users.split_whitespace() {
+        if let Some(ino) = token.strip_prefix("ino:") {
+            entry.inode = ino.parse::<u64>().ok().filter(|&i| i != 0);
+        } else if let Some(uid) = token.strip_prefix("uid:") {
+            if entry.user.is_none() && entry.pid.is_some() {
+                entry.user = uid.parse::<u32>().ok().map(|u| u.to_string());
+            }
+        }
+    }
+}
+
+/// `("name",pid=1,fd=3),("other",pid=2,fd=4))` -> owners and the text after the list.
+fn parse_users(mut rest: &str) -> Option<(Vec<SocketOwner>, &str)> {
+    let mut owners = Vec::new();
+    loop {
+        rest = rest.strip_prefix("(\"")?;
+        let name_end = rest.find("\",pid=")?;
+        let name = &rest[..name_end];
+        rest = &rest[name_end + "\",pid=".len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let pid = rest[..digits].parse::<u32>().ok()?;
+        let close = rest.find(')')?;
+        rest = &rest[close + 1..];
+        if owners.len() < MAX_OWNERS_PER_SOCKET {
+            owners.push(SocketOwner {
+                pid: Some(pid),
+                process: Some(bounded(name)),
+                ..SocketOwner::default()
+            });
+        }
+        match rest.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    let rest = rest.strip_prefix(')').unwrap_or(rest);
+    Some((owners, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> Option<IpAddr> {
+        Some(IpAddr::V4(Ipv4Addr::new(a, b, c, d)))
+    }
+
+    #[test]
+    fn public_samples() {
+        // SNAPSHOT-FORMATS.md section 5 (pastebin.com/7YY1jjKE, jc ss-wide.out).
+        let text = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+tcp ESTAB 0 0 172.20.10.9:50414 142.109.1.86:22 users:((\"ssh\",pid=5815,fd=3))\n\
+udp UNCONN 0 0 192.168.1.196:41613 0.0.0.0:* users:((\"chromium\",pid=3184,fd=137))\n\
+tcp   LISTEN 0      100                             0.0.0.0:587        0.0.0.0:*    users:((\"master\",pid=1978854,fd=86),(\"smtpd\",pid=320188,fd=6),(\"smtpd\",pid=319502,fd=6),(\"smtpd\",pid=319370,fd=6)) ino:815320090 sk:2005 cgroup:/system.slice/system-p…\n";
+        let imported = parse(text).unwrap();
+        let s = &imported.snapshots[0].sockets;
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].proto, Proto::Tcp);
+        assert_eq!(s[0].local_addr, v4(172, 20, 10, 9));
+        assert_eq!(s[0].remote_port, Some(22));
+        assert_eq!(s[0].state.as_deref(), Some("ESTABLISHED"));
+        assert_eq!(s[0].pid, Some(5815));
+        assert_eq!(s[0].process.as_deref(), Some("ssh"));
+        assert_eq!(s[1].proto, Proto::Udp);
+        assert_eq!(s[1].remote_addr, None);
+        assert_eq!(s[1].state, None);
+        assert_eq!(s[2].owner_pids(), vec![1978854, 320188, 319502, 319370]);
+        assert_eq!(s[2].inode, Some(815320090));
+        assert_eq!(s[2].state.as_deref(), Some("LISTEN"));
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    }
+
+    #[test]
+    fn scoped_address() {
+        // pastebin.com/X8i7Gu20: systemd-resolved stub listener.
+        let text = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*    users:((\"systemd-resolve\",pid=640,fd=12))\n";
+        let s = &parse(text).unwrap().snapshots[0].sockets[0];
+        assert_eq!(s.local_addr, v4(127, 0, 0, 53));
+        assert_eq!(s.scope.as_deref(), Some("lo"));
+        assert_eq!(s.local_port, 53);
+    }
+
+    #[test]
+    fn hostile_users_lists_do_not_panic() {
+        for rest in [
+            "users:((\"",
+            "users:((\"a\",pid=",
+            "users:((\"a\",pid=99999999999,fd=1))",
+            "users:((",
+        ] {
+            let text = format!("Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\ntcp ESTAB 0 0 1.2.3.4:1 5.6.7.8:2 {rest}\n");
+            let imported = parse(&text).unwrap();
+            assert_eq!(imported.snapshots[0].sockets.len(), 1);
+        }
+    }
+
+    #[test]
+    fn no_header_is_an_error() {
+        assert!(parse("tcp ESTAB 0 0 1.2.3.4:1 5.6.7.8:2\n").is_err());
+    }
+}
