@@ -64,7 +64,16 @@ pub fn detect(text: &str) -> Option<Format> {
             return Some(Format::Tcpview);
         }
         if tasklist::looks_like(line) {
-            return Some(Format::Tasklist);
+            // `tasklist /fo csv > f & netstat -ano >> f`: the table is the snapshot, the
+            // process list names its PIDs.
+            let has_netstat = text
+                .lines()
+                .any(|l| netstat_windows::is_header(l) || netstat_windows::is_row(l));
+            return Some(if has_netstat {
+                Format::NetstatWindows
+            } else {
+                Format::Tasklist
+            });
         }
     }
     None
@@ -183,6 +192,19 @@ tcp ESTAB 0 0 10.0.0.1:5000 1.1.1.1:443 users:((\"a\",pid=1,fd=3))\n";
             Some(500_000_000)
         );
         assert_eq!(imported.snapshots[1].time_origin, Some(TimeOrigin::Format));
+    }
+
+    #[test]
+    fn tasklist_before_netstat_is_one_windows_snapshot() {
+        let text = "\"Image Name\",\"PID\",\"Session Name\",\"Session#\",\"Mem Usage\"\r\n\
+\"beacon.exe\",\"6608\",\"Console\",\"1\",\"9,100 K\"\r\n\r\n\
+  Proto  Local Address          Foreign Address        State           PID\r\n\
+  TCP    192.168.31.221:1028    169.150.202.133:443    ESTABLISHED     6608\r\n";
+        assert_eq!(detect(text), Some(Format::NetstatWindows));
+        let imported = import(text).unwrap();
+        let socket = &imported.snapshots[0].sockets[0];
+        assert_eq!(socket.process.as_deref(), Some("beacon.exe"));
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
     }
 
     #[test]

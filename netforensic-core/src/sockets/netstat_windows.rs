@@ -6,7 +6,7 @@
 //! with English state words). A TCP row whose foreign address is `0.0.0.0:0` or `[::]:0` is a
 //! listener in any language. `-b` adds, below each row, an optional component line (`RpcSs`)
 //! and the image in brackets (`[svchost.exe]`), or a sentence when ownership is unknown.
-//! A file may also carry `tasklist /fo csv` output after the table (`netstat -ano > f &
+//! PID 0 (TIME_WAIT rows) means no owner. A file may also carry `tasklist /fo csv` output after the table (`netstat -ano > f &
 //! tasklist /fo csv >> f`): its rows name the PIDs.
 
 use super::text::{bounded, error_at, numbered_lines, parse_endpoint, ImportLog, Imported};
@@ -146,11 +146,15 @@ fn parse_row(proto: Proto, words: &[&str]) -> Option<SocketEntry> {
     match rest {
         [] => {}
         [pid] => {
+            // PID 0 is "System Idle Process": what Windows shows for TIME_WAIT and other
+            // sockets no process holds any more. It is not an owner.
             let pid = pid.parse::<u32>().ok()?;
-            entry.add_owner(SocketOwner {
-                pid: Some(pid),
-                ..SocketOwner::default()
-            });
+            if pid != 0 {
+                entry.add_owner(SocketOwner {
+                    pid: Some(pid),
+                    ..SocketOwner::default()
+                });
+            }
         }
         _ => return None,
     }
@@ -198,12 +202,15 @@ mod tests {
         // SNAPSHOT-FORMATS.md section 2 (jc windows-10/netstat-aonb.out).
         let text = "  Proto  Local Address          Foreign Address        State           PID\n\
   TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1712\n  RpcSs\n [svchost.exe]\n\
-  TCP    0.0.0.0:445            0.0.0.0:0              LISTENING       4\n Can not obtain ownership information\n";
+  TCP    0.0.0.0:445            0.0.0.0:0              LISTENING       4\n Can not obtain ownership information\n\
+  TCP    192.168.31.221:4713    157.240.252.61:5222    TIME_WAIT       0\n";
         let s = &parse(text).unwrap().snapshots[0].sockets;
         assert_eq!(s[0].process.as_deref(), Some("svchost.exe"));
         assert_eq!(s[0].module.as_deref(), Some("RpcSs"));
         assert_eq!(s[1].pid, Some(4));
         assert_eq!(s[1].process, None);
+        assert_eq!(s[2].state.as_deref(), Some("TIME_WAIT"));
+        assert_eq!(s[2].pid, None);
     }
 
     #[test]

@@ -407,6 +407,20 @@ mod tests {
     }
 
     #[test]
+    fn single_quotes_rule_name_and_syslog_wrapping() {
+        // Sysmon for Linux logs each event as one syslog line; wevtutil uses single quotes.
+        let text = "Nov 24 10:00:00 host sysmon: <Event><System><Provider Name=\"Linux-Sysmon\" Guid=\"{ff032593-a8d3-4f13-b0d6-01fc615a0f97}\"/><EventID>3</EventID><Computer>box</Computer></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>2026-11-24 10:00:00.123</Data><Data Name='ProcessId'>777</Data><Data Name='Image'>/usr/bin/curl</Data><Data Name='User'>root</Data><Data Name='Protocol'>tcp</Data><Data Name='Initiated'>true</Data><Data Name='SourceIsIpv6'>true</Data><Data Name='SourceIp'>::ffff:10.0.0.5</Data><Data Name='SourcePort'>40000</Data><Data Name='DestinationIp'>93.184.216.34</Data><Data Name='DestinationPort'>443</Data></EventData></Event>\nNov 24 10:00:01 host other: text\n";
+        let imported = parse(text).unwrap();
+        let snap = &imported.snapshots[0];
+        assert_eq!(snap.os.as_deref(), Some("linux"));
+        let s = &snap.sockets[0];
+        assert_eq!(s.local_addr, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5))));
+        assert_eq!((s.local_port, s.remote_port), (40000, Some(443)));
+        assert_eq!(s.process.as_deref(), Some("curl"));
+        assert_eq!(s.state.as_deref(), Some("ESTABLISHED"));
+    }
+
+    #[test]
     fn broken_xml_keeps_what_was_read() {
         let text = format!("{EVENT22}<Event><EventID>3</Even");
         let imported = parse(&text).unwrap();

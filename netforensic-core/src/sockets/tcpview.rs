@@ -17,9 +17,10 @@ use crate::flow::Proto;
 use crate::time::Timestamp;
 use crate::{Error, ErrorKind};
 
-/// Columns of the GUI export, and of `tcpvcon -c`.
-const GUI_FIELDS: usize = 14;
+/// Columns of `tcpvcon -c` rows.
 const TCPVCON_FIELDS: usize = 6;
+/// "Module Name" in the GUI export (0-based); older exports stop before it.
+const MODULE_COLUMN: usize = 9;
 
 /// True when a CSV line is a TCPView GUI row or header, or a `tcpvcon -c` row.
 pub fn looks_like(line: &str) -> bool {
@@ -142,8 +143,8 @@ fn gui_row(f: &[&str], log: &mut ImportLog, number: usize, warned_time: &mut boo
             *warned_time = true;
         }
     }
-    if f.len() >= GUI_FIELDS || f.len() > 9 {
-        entry.module = non_empty(field(9));
+    if f.len() > MODULE_COLUMN {
+        entry.module = non_empty(field(MODULE_COLUMN));
     }
     RowResult::Entry(Box::new(entry))
 }
