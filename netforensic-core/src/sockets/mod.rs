@@ -290,8 +290,6 @@ pub struct DnsQueryEvent {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     #[serde(default)]
-    pub source: SnapshotSource,
-    #[serde(default)]
     pub taken_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_origin: Option<TimeOrigin>,
@@ -299,6 +297,8 @@ pub struct Snapshot {
     pub host: Option<String>,
     #[serde(default)]
     pub os: Option<String>,
+    #[serde(default)]
+    pub source: SnapshotSource,
     #[serde(default)]
     pub sockets: Vec<SocketEntry>,
     /// Processes listed without sockets (tasklist), used to name PIDs.

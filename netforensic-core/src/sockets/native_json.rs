@@ -1,6 +1,7 @@
 //! netforensic's own snapshot format: JSON lines, one snapshot per line:
-//! `{"format":"netforensic-sockets","version":1,"taken_at":1764000000.5,
-//!   "taken_at_rfc3339":"2026-11-24T16:00:00.5Z","host":"...","os":"linux","sockets":[...]}`.
+//! `{"format":"netforensic-sockets","version":1,"taken_at":1764000000.5,"time_origin":"format",
+//!   "host":"...","os":"linux","source":"netforensic","sockets":[...],
+//!   "taken_at_rfc3339":"2025-11-24T16:00:00.5Z"}`.
 //!
 //! The fields after `version` are [`Snapshot`]'s serde serialization. `taken_at` is epoch
 //! seconds as a float (as Zeek's `ts`, so the same tools read both); `taken_at_rfc3339` is
@@ -18,10 +19,10 @@ pub const VERSION: u32 = 1;
 struct Line {
     format: String,
     version: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    taken_at_rfc3339: Option<String>,
     #[serde(flatten)]
     snapshot: Snapshot,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taken_at_rfc3339: Option<String>,
 }
 
 /// True when the first line is one of ours.
@@ -115,7 +116,7 @@ mod tests {
         snapshot.host = Some("h".into());
         snapshot.sockets.push(entry);
         let line = to_line(&snapshot).unwrap();
-        assert!(line.starts_with("{\"format\":\"netforensic-sockets\",\"version\":1,"));
+        assert!(line.starts_with("{\"format\":\"netforensic-sockets\",\"version\":1,\"taken_at\":"));
         assert!(line.contains("\"taken_at\":1764000000.5"));
         let back = parse(&format!("{line}\n{line}\n")).unwrap();
         assert_eq!(back.snapshots.len(), 2);

@@ -80,14 +80,21 @@ pub fn collect() -> Result<Collected, Error> {
         snapshot.sockets.push(entry);
     }
     if unreadable > 0 {
+        let why = if is_root() {
+            "processes that exited meanwhile"
+        } else {
+            "run as root to see all owners"
+        };
         warnings.push(format!(
-            "{unreadable} processes' descriptors could not be read (run as root to see all owners)"
+            "descriptors of {unreadable} process{} could not be read ({why})",
+            if unreadable == 1 { "" } else { "es" }
         ));
     }
     if without_owner > 0 {
         warnings.push(format!(
-            "{without_owner} sockets have no visible owner (other users' processes, other \
-             PID namespaces, or processes that exited meanwhile)"
+            "{without_owner} socket{} without a visible owner (other users' processes, other \
+             PID namespaces, or processes that exited meanwhile)",
+            if without_owner == 1 { "" } else { "s" }
         ));
     }
     Ok(Collected { snapshot, warnings })
@@ -182,6 +189,18 @@ fn read_passwd() -> HashMap<u32, String> {
         }
     }
     users
+}
+
+/// Effective uid 0, from `/proc/self/status` (`Uid: real effective saved fs`).
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .is_some_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().nth(1))
+                == Some("0")
+        })
 }
 
 fn hostname() -> Option<String> {
