@@ -224,3 +224,54 @@ fn truncated_at_every_length_never_panics() {
         }
     }
 }
+
+#[test]
+fn periodic_listings_with_markers() {
+    // Ground truth (recorded with the file): http.server = pid 2896, "shortlived" = pid 2981,
+    // which connected after the first listing.
+    let file = path("linux-ss-periodic.txt");
+    let loaded = load(file.to_str().unwrap(), TimeShift::ZERO).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let s = &loaded.snapshots;
+    assert_eq!(s.len(), 3);
+    assert!(s[0].sockets.is_empty());
+    for snapshot in &s[1..] {
+        let client = snapshot
+            .sockets
+            .iter()
+            .find(|e| e.local_port == 59902)
+            .unwrap();
+        assert_eq!(client.pid, Some(2981));
+        assert_eq!(client.process.as_deref(), Some("shortlived"));
+        assert_eq!(snapshot.time_origin, Some(TimeOrigin::Format));
+    }
+    // 2026-11-24T23:02:15.425076744Z: 1795561335 s (`date -u -d ... +%s`).
+    assert_eq!(s[1].taken_at.map(|t| t.secs()), Some(1_795_561_335));
+    assert_eq!(s[1].taken_at.map(|t| t.subsec_nanos()), Some(425_076_744));
+}
+
+#[test]
+fn tasklist_file_names_netstat_file_pids() {
+    let dir = std::env::temp_dir().join(format!("nf-sockets-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let netstat = dir.join("netstat.txt");
+    std::fs::write(
+        &netstat,
+        "  Proto  Local Address          Foreign Address        State           PID\r\n  TCP    192.168.31.221:1053    66.102.1.188:5228      ESTABLISHED     19692\r\n",
+    )
+    .unwrap();
+    let tasks = dir.join("tasklist.csv");
+    std::fs::write(
+        &tasks,
+        "\"chrome.exe\",\"19692\",\"Console\",\"1\",\"301.112 K\"\r\n",
+    )
+    .unwrap();
+    let specs = [
+        format!("{}@2026-01-01T00:00:00Z", netstat.display()),
+        format!("{}@2026-01-01T00:00:01Z", tasks.display()),
+    ];
+    let loaded = netforensic_core::sockets::load_all(&specs, TimeShift::ZERO).unwrap();
+    let socket = &loaded.snapshots[0].sockets[0];
+    assert_eq!(socket.process.as_deref(), Some("chrome.exe"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -11,6 +11,19 @@
 //!   for UDP; a word no table knows is kept verbatim (with a warning);
 //! - every owner a source lists is kept ([`SocketEntry::owners`]): a socket shared by several
 //!   processes must reach the correlator as a conflict, never as a guess.
+//!
+//! What to run on the examined machine (as root/Administrator to see every owner), every
+//! second while capturing, with a time marker before each listing (see [`detect`]):
+//! - Linux: `netforensic snapshot --interval 1`, or `ss -tunap` (`-e` adds inodes), or
+//!   `netstat -tunap`;
+//! - macOS: `lsof -i -n -P +c 0` (`-n -P`: numeric addresses and ports are needed);
+//! - Windows: `netstat -anob`, or `netstat -ano` plus `tasklist /fo csv` (same file or a
+//!   second `--sockets` file), TCPView "Save" (CSV), Sysmon events 3 and 22 exported with
+//!   `wevtutil qe Microsoft-Windows-Sysmon/Operational /f:xml`.
+//!
+//! Entry points: [`load`] / [`load_all`] (files, `FILE@RFC3339`, `--time-shift`),
+//! [`detect::import`] (text already in memory), [`collect`] (this machine), and
+//! [`native_json::to_line`] (our format).
 
 use crate::flow::Proto;
 use crate::time::Timestamp;
