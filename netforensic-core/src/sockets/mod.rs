@@ -22,7 +22,7 @@
 //!   `wevtutil qe Microsoft-Windows-Sysmon/Operational /f:xml`.
 //!
 //! Entry points: [`load`] / [`load_all`] (files, `FILE@RFC3339`, `--time-shift`),
-//! [`detect::import`] (text already in memory), [`collect`] (this machine), and
+//! [`detect::import`] (text already in memory), [`collect()`] (this machine), and
 //! [`native_json::to_line`] (our format).
 
 use crate::flow::Proto;
