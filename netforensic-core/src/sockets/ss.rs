@@ -148,25 +148,44 @@ fn parse_row(
 
 /// The process column and `-e` extras: `users:((...))`, `ino:N`, `uid:N`.
 fn apply_extras(entry: &mut SocketEntry, rest: &str, number: usize, log: &mut ImportLog) {
-    let after_users = match rest.find("users:(") {
-        Some(at) => {
-            let list = &rest[at + "users:(".len()..];
-            match parse_users(list) {
-                Some((owners, after)) => {
-                    for owner in owners {
-                        entry.add_owner(owner);
-                    }
-                    after
+    let mut extras = rest;
+    if let Some(at) = rest.find("users:((") {
+        let after = &rest[at + "users:(".len()..];
+        // The list ends at the last `))` followed by whitespace or the end of the line:
+        // process names may contain anything, the later extras (`ino:`, `cgroup:` paths of
+        // systemd unit names, `timer:(..)`) never contain `))`.
+        let end = after
+            .match_indices("))")
+            .map(|(i, _)| i)
+            .filter(|&i| {
+                after
+                    .get(i + 2..)
+                    .is_some_and(|t| t.is_empty() || t.starts_with(char::is_whitespace))
+            })
+            .last();
+        match end {
+            Some(end) => {
+                let body = &after[..end + 1];
+                let (owners, complete) = parse_users(body);
+                if !complete {
+                    log.warn(format!(
+                        "line {number}: process list not fully readable (a process name may \
+                         imitate its syntax); kept the {} owner(s) read from its end",
+                        owners.len()
+                    ));
                 }
-                None => {
-                    log.warn(format!("line {number}: unreadable users:(...) list"));
-                    ""
+                for owner in owners {
+                    entry.add_owner(owner);
                 }
+                extras = &after[end + 2..];
+            }
+            None => {
+                log.warn(format!("line {number}: unreadable users:(...) list"));
+                extras = "";
             }
         }
-        None => rest,
-    };
-    for token in after_users.split_whitespace() {
+    }
+    for token in extras.split_whitespace() {
         if let Some(ino) = token.strip_prefix("ino:") {
             entry.inode = ino.parse::<u64>().ok().filter(|&i| i != 0);
         } else if let Some(uid) = token.strip_prefix("uid:") {
@@ -177,32 +196,52 @@ fn apply_extras(entry: &mut SocketEntry, rest: &str, number: usize, log: &mut Im
     }
 }
 
-/// `("name",pid=1,fd=3),("other",pid=2,fd=4))` -> owners and the text after the list.
-fn parse_users(mut rest: &str) -> Option<(Vec<SocketOwner>, &str)> {
+/// `("name",pid=1,fd=3),("other",pid=2,fd=4)` -> owners, in listed order, and whether the
+/// whole list was read. Read from the right: each owner's true end (`",pid=P,fd=F)`) is
+/// anchored there, so a process named `x",pid=1,fd=3)` cannot pass itself off as PID 1.
+fn parse_users(body: &str) -> (Vec<SocketOwner>, bool) {
     let mut owners = Vec::new();
-    loop {
-        rest = rest.strip_prefix("(\"")?;
-        let name_end = rest.find("\",pid=")?;
-        let name = &rest[..name_end];
-        rest = &rest[name_end + "\",pid=".len()..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let pid = rest[..digits].parse::<u32>().ok()?;
-        let close = rest.find(')')?;
-        rest = &rest[close + 1..];
+    let mut rest = body;
+    let complete = loop {
+        if rest.is_empty() {
+            break true;
+        }
+        let Some(owner_end) = rest.strip_suffix(')') else {
+            break false;
+        };
+        let Some((before_fd, fd)) = owner_end.rsplit_once(",fd=") else {
+            break false;
+        };
+        let Some((before_pid, pid)) = before_fd.rsplit_once("\",pid=") else {
+            break false;
+        };
+        let (Ok(pid), true) = (pid.parse::<u32>(), fd.bytes().all(|b| b.is_ascii_digit())) else {
+            break false;
+        };
+        // The name starts after the last `("` that begins an owner (start of the list, or
+        // after `),`).
+        let start = before_pid
+            .match_indices("(\"")
+            .map(|(i, _)| i)
+            .filter(|&i| i == 0 || before_pid[..i].ends_with("),"))
+            .last();
+        let Some(start) = start else {
+            break false;
+        };
         if owners.len() < MAX_OWNERS_PER_SOCKET {
             owners.push(SocketOwner {
                 pid: Some(pid),
-                process: Some(bounded(name)),
+                process: Some(bounded(&before_pid[start + 2..])),
                 ..SocketOwner::default()
             });
         }
-        match rest.strip_prefix(',') {
-            Some(next) => rest = next,
-            None => break,
+        rest = before_pid[..start].strip_suffix(',').unwrap_or("");
+        if start > 0 && rest.is_empty() {
+            break false;
         }
-    }
-    let rest = rest.strip_prefix(')').unwrap_or(rest);
-    Some((owners, rest))
+    };
+    owners.reverse();
+    (owners, complete)
 }
 
 #[cfg(test)]
@@ -262,6 +301,21 @@ udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*    users:((\"system
             let imported = parse(&text).unwrap();
             assert_eq!(imported.snapshots[0].sockets.len(), 1);
         }
+    }
+
+    #[test]
+    fn a_process_name_cannot_forge_its_pid() {
+        // comm is up to 15 bytes: `x",pid=1,fd=3)` fits.
+        let text = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+tcp ESTAB 0 0 10.0.0.2:40000 1.2.3.4:443 users:((\"x\",pid=1,fd=3)\",pid=4242,fd=3)) ino:9 sk:1 cgroup:/user.slice <->\n\
+tcp ESTAB 0 0 10.0.0.2:40001 1.2.3.4:443 users:((\"a),(\"b\",pid=4243,fd=5))\n";
+        let imported = parse(text).unwrap();
+        let s = &imported.snapshots[0].sockets;
+        assert_eq!(s[0].owner_pids(), vec![4242]);
+        assert_eq!(s[0].process.as_deref(), Some("x\",pid=1,fd=3)"));
+        assert_eq!(s[0].inode, Some(9));
+        assert_eq!(s[1].owner_pids(), vec![4243]);
+        assert!(imported.warnings.iter().any(|w| w.contains("line 3")));
     }
 
     #[test]
