@@ -209,10 +209,7 @@ fn parse_users(body: &str) -> (Vec<SocketOwner>, bool) {
         let Some(owner_end) = rest.strip_suffix(')') else {
             break false;
         };
-        let Some((before_fd, fd)) = owner_end.rsplit_once(",fd=") else {
-            break false;
-        };
-        let Some((before_pid, pid)) = before_fd.rsplit_once("\",pid=") else {
+        let Some((before_pid, pid, fd)) = split_owner_end(owner_end) else {
             break false;
         };
         let (Ok(pid), true) = (pid.parse::<u32>(), fd.bytes().all(|b| b.is_ascii_digit())) else {
@@ -242,6 +239,18 @@ fn parse_users(body: &str) -> (Vec<SocketOwner>, bool) {
     };
     owners.reverse();
     (owners, complete)
+}
+
+/// `..."name",pid=P,fd=F` (iproute2 since 2014) or `..."name",P,F` (older, RHEL 6) ->
+/// (`...("name`, P, F).
+fn split_owner_end(owner: &str) -> Option<(&str, &str, &str)> {
+    if let Some((before_fd, fd)) = owner.rsplit_once(",fd=") {
+        let (before_pid, pid) = before_fd.rsplit_once("\",pid=")?;
+        return Some((before_pid, pid, fd));
+    }
+    let (before_fd, fd) = owner.rsplit_once(',')?;
+    let (before_pid, pid) = before_fd.rsplit_once(',')?;
+    Some((before_pid.strip_suffix('"')?, pid, fd))
 }
 
 #[cfg(test)]
@@ -316,6 +325,16 @@ tcp ESTAB 0 0 10.0.0.2:40001 1.2.3.4:443 users:((\"a),(\"b\",pid=4243,fd=5))\n";
         assert_eq!(s[0].inode, Some(9));
         assert_eq!(s[1].owner_pids(), vec![4243]);
         assert!(imported.warnings.iter().any(|w| w.contains("line 3")));
+    }
+
+    #[test]
+    fn legacy_users_format() {
+        // iproute2 before pid=/fd= labels: `users:(("sshd",1234,3))`.
+        let text = "State      Recv-Q Send-Q        Local Address:Port          Peer Address:Port \n\
+ESTAB      0      0              10.0.0.2:22              10.0.0.9:51000  users:((\"sshd\",1234,3),(\"sshd\",1240,3))\n";
+        let s = &parse(text).unwrap().snapshots[0].sockets[0];
+        assert_eq!(s.owner_pids(), vec![1234, 1240]);
+        assert_eq!(s.process.as_deref(), Some("sshd"));
     }
 
     #[test]
