@@ -39,6 +39,14 @@ struct RawEvent {
     data: HashMap<String, String>,
 }
 
+/// The element whose text is being read.
+enum Field {
+    /// `<Data Name="...">`.
+    Data(String),
+    EventId,
+    Computer,
+}
+
 pub fn parse(text: &str) -> Result<Imported, Error> {
     let mut log = ImportLog::default();
     let mut snapshots = Vec::new();
@@ -84,8 +92,8 @@ fn for_each_event(
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = false;
     let mut current: Option<RawEvent> = None;
-    // Which element's text we are collecting: a `<Data Name=..>`, EventID or Computer.
-    let mut field: Option<String> = None;
+    // Which element's text we are collecting.
+    let mut field: Option<Field> = None;
     let mut value = String::new();
     loop {
         let event = match reader.read_event() {
@@ -112,15 +120,15 @@ fn for_each_event(
                             .ok()
                             .flatten()
                             .and_then(|a| a.unescape_value().ok())
-                            .map(|v| bounded(&v));
+                            .map(|v| Field::Data(bounded(&v)));
                         value.clear();
                     }
                     b"EventID" => {
-                        field = Some("\u{0}EventID".to_string());
+                        field = Some(Field::EventId);
                         value.clear();
                     }
                     b"Computer" => {
-                        field = Some("\u{0}Computer".to_string());
+                        field = Some(Field::Computer);
                         value.clear();
                     }
                     b"Provider" => {
@@ -171,15 +179,15 @@ fn for_each_event(
                     field = None;
                 }
                 b"Data" | b"EventID" | b"Computer" => {
-                    if let (Some(name), Some(ev)) = (field.take(), current.as_mut()) {
+                    if let (Some(which), Some(ev)) = (field.take(), current.as_mut()) {
                         let v = value.trim().to_string();
-                        match name.as_str() {
-                            "\u{0}EventID" => ev.event_id = v.parse().ok(),
-                            "\u{0}Computer" => ev.computer = non_empty(&v),
-                            _ if ev.data.len() < MAX_FIELDS_PER_EVENT => {
+                        match which {
+                            Field::EventId => ev.event_id = v.parse().ok(),
+                            Field::Computer => ev.computer = non_empty(&v),
+                            Field::Data(name) if ev.data.len() < MAX_FIELDS_PER_EVENT => {
                                 ev.data.insert(name, v);
                             }
-                            _ => {}
+                            Field::Data(_) => {}
                         }
                     }
                     value.clear();
