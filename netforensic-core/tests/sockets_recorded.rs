@@ -275,3 +275,35 @@ fn tasklist_file_names_netstat_file_pids() {
     assert_eq!(socket.process.as_deref(), Some("chrome.exe"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn windows_netstat_anob_excerpt() {
+    // Expected counts from grep over the file (independent of the parser): 23 rows
+    // (`^  (TCP|UDP) `), 19 `[image]` lines, 7 component lines, 2 rows with PID 0, 9
+    // LISTENING, 4 UDP.
+    let imported = import(&read("windows10-netstat-anob-excerpt.txt")).unwrap();
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let s = &imported.snapshots[0];
+    assert_eq!(s.source, SnapshotSource::NetstatWindows);
+    assert_eq!(s.sockets.len(), 23);
+    assert_eq!(s.sockets.iter().filter(|e| e.process.is_some()).count(), 19);
+    assert_eq!(s.sockets.iter().filter(|e| e.module.is_some()).count(), 7);
+    assert_eq!(s.sockets.iter().filter(|e| e.pid.is_none()).count(), 2);
+    let listen = s
+        .sockets
+        .iter()
+        .filter(|e| e.state.as_deref() == Some("LISTEN"))
+        .count();
+    assert_eq!(listen, 9);
+    assert_eq!(
+        s.sockets.iter().filter(|e| e.proto == Proto::Udp).count(),
+        4
+    );
+    let helper = s.sockets.iter().find(|e| e.local_port == 29802).unwrap();
+    assert_eq!(helper.process.as_deref(), Some("NVIDIA Web Helper.exe"));
+    let wpn = s.sockets.iter().find(|e| e.local_port == 49472).unwrap();
+    assert_eq!(
+        (wpn.pid, wpn.module.as_deref(), wpn.process.as_deref()),
+        (Some(7920), Some("WpnService"), Some("svchost.exe"))
+    );
+}
