@@ -17,6 +17,8 @@ use crate::flow::Proto;
 use crate::time::Timestamp;
 use crate::{Error, ErrorKind};
 
+/// Fewest columns of a GUI row we read: through "Remote Port".
+const GUI_MIN_FIELDS: usize = 8;
 /// Columns of `tcpvcon -c` rows.
 const TCPVCON_FIELDS: usize = 6;
 /// "Module Name" in the GUI export (0-based); older exports stop before it.
@@ -29,7 +31,7 @@ pub fn looks_like(line: &str) -> bool {
     let header = fields.first().is_some_and(|f| f.trim() == "Process Name")
         && fields.get(2).is_some_and(|f| f.trim() == "Protocol");
     header
-        || (fields.len() >= 8
+        || (fields.len() >= GUI_MIN_FIELDS
             && proto_at(2)
             && fields
                 .get(1)
@@ -70,7 +72,7 @@ pub fn parse(text: &str) -> Result<Imported, Error> {
         if f.iter().all(|x| x.is_empty()) || f.first() == Some(&"Process Name") {
             continue;
         }
-        let parsed = if f.len() >= 8 && f.get(2).and_then(|p| proto_of(p)).is_some() {
+        let parsed = if f.len() >= GUI_MIN_FIELDS && f.get(2).and_then(|p| proto_of(p)).is_some() {
             gui_row(&f, &mut log, number, &mut warned_time)
         } else if f.len() == TCPVCON_FIELDS && f.first().and_then(|p| proto_of(p)).is_some() {
             tcpvcon_row(&f)
