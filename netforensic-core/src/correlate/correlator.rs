@@ -263,16 +263,12 @@ fn process_ref(owners: &[&SocketEntry], source: SnapshotSource, rule: MatchRule)
     }
 }
 
-/// The `snapshot:<name>` token of a snapshot source.
-pub fn snapshot_source_name(source: SnapshotSource) -> &'static str {
-    match source {
-        SnapshotSource::Netforensic => "netforensic",
-        SnapshotSource::Ss => "ss",
-        SnapshotSource::NetstatLinux => "netstat",
-        SnapshotSource::NetstatWindows => "netstat_windows",
-        SnapshotSource::Lsof => "lsof",
-        SnapshotSource::Tcpview => "tcpview",
-        SnapshotSource::Sysmon => "sysmon",
+/// The `snapshot:<name>` token of a snapshot source: its serde name (snake_case), so that
+/// sources added to the model get a token without a second list to keep in step.
+pub fn snapshot_source_name(source: SnapshotSource) -> String {
+    match serde_json::to_value(source) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{source:?}").to_ascii_lowercase(),
     }
 }
 

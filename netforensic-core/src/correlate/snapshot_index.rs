@@ -205,30 +205,27 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Built through serde so the test does not depend on every field of the socket model.
     fn socket(proto: Proto, local: &str, remote: Option<&str>, state: Option<&str>) -> SocketEntry {
-        let (la, lp) = local.rsplit_once(':').unwrap();
-        let la = la.trim_matches(|c| c == '[' || c == ']');
-        let (ra, rp) = match remote {
-            Some(r) => {
-                let (a, p) = r.rsplit_once(':').unwrap();
-                let a = a.trim_matches(|c| c == '[' || c == ']');
-                (Some(ip(a)), Some(p.parse().unwrap()))
-            }
-            None => (None, None),
+        let split = |s: &str| {
+            let (a, p) = s.rsplit_once(':').unwrap();
+            (
+                a.trim_matches(|c| c == '[' || c == ']').to_string(),
+                p.parse::<u16>().unwrap(),
+            )
         };
-        SocketEntry {
-            proto,
-            local_addr: Some(ip(la)),
-            local_port: lp.parse().unwrap(),
-            remote_addr: ra,
-            remote_port: rp,
-            state: state.map(str::to_string),
-            pid: Some(1),
-            process: None,
-            exe: None,
-            cmdline: None,
-            user: None,
-        }
+        let (la, lp) = split(local);
+        let remote = remote.map(split);
+        serde_json::from_value(serde_json::json!({
+            "proto": proto,
+            "local_addr": la,
+            "local_port": lp,
+            "remote_addr": remote.as_ref().map(|r| r.0.clone()),
+            "remote_port": remote.as_ref().map(|r| r.1),
+            "state": state,
+            "pid": 1,
+        }))
+        .unwrap()
     }
 
     fn end(proto: Proto, local: &str, lp: u16, remote: &str, rp: u16, resp: bool) -> LocalEnd {
@@ -288,13 +285,12 @@ mod tests {
     }
 
     fn snap(at: Option<i64>) -> Snapshot {
-        Snapshot {
-            source: SnapshotSource::Ss,
-            taken_at: at.map(|s| Timestamp::from_secs_nanos(s, 0)),
-            host: None,
-            os: None,
-            sockets: vec![],
-        }
+        serde_json::from_value(serde_json::json!({
+            "source": "ss",
+            "taken_at": at.map(|s| s as f64),
+            "sockets": [],
+        }))
+        .unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::*;
 use crate::capture::FrameMeta;
 use crate::flow::{ConnState, Connection, FlowTouch, Proto};
 use crate::report::{FlowRecord, LocalSide};
-use crate::sockets::{SnapshotSource, SocketEntry};
+use crate::sockets::SocketEntry;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 
@@ -61,30 +61,29 @@ struct Sock {
     name: &'static str,
 }
 
+/// Built through serde so the test does not depend on every field of the socket model.
 fn entry(s: &Sock) -> SocketEntry {
-    SocketEntry {
-        proto: s.proto,
-        local_addr: Some(ip(s.local.0)),
-        local_port: s.local.1,
-        remote_addr: s.remote.map(|r| ip(r.0)),
-        remote_port: s.remote.map(|r| r.1),
-        state: s.state.map(str::to_string),
-        pid: s.pid,
-        process: Some(s.name.to_string()),
-        exe: None,
-        cmdline: None,
-        user: None,
-    }
+    serde_json::from_value(serde_json::json!({
+        "proto": s.proto,
+        "local_addr": s.local.0,
+        "local_port": s.local.1,
+        "remote_addr": s.remote.map(|r| r.0),
+        "remote_port": s.remote.map(|r| r.1),
+        "state": s.state,
+        "pid": s.pid,
+        "process": s.name,
+    }))
+    .unwrap()
 }
 
 fn snapshot(at: f64, sockets: &[Sock]) -> Snapshot {
-    Snapshot {
-        source: SnapshotSource::Ss,
-        taken_at: Some(t(at)),
-        host: None,
-        os: None,
-        sockets: sockets.iter().map(entry).collect(),
-    }
+    let sockets: Vec<SocketEntry> = sockets.iter().map(entry).collect();
+    serde_json::from_value(serde_json::json!({
+        "source": "ss",
+        "taken_at": at,
+        "sockets": sockets,
+    }))
+    .unwrap()
 }
 
 fn tcp(
