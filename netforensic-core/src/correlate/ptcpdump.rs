@@ -28,7 +28,10 @@ pub fn parse_comments<'a>(comments: &'a [String]) -> CommentProcess<'a> {
             };
             let value = bounded(value.trim());
             match key.trim() {
-                "PID" if found.pid.is_none() => found.pid = value.parse().ok(),
+                // The pid is the first word: tolerate producers that put more on the line.
+                "PID" if found.pid.is_none() => {
+                    found.pid = value.split_whitespace().next().and_then(|w| w.parse().ok())
+                }
                 "Cmd" if found.cmd.is_none() => found.cmd = non_empty(value),
                 "Args" if found.args.is_none() => found.args = non_empty(value),
                 "UserId" if found.user_id.is_none() => found.user_id = non_empty(value),
@@ -103,6 +106,12 @@ mod tests {
     fn parent_pid_alone_is_not_an_owner() {
         let comments = strings(&["ParentPID: 1\nParentCmd: /sbin/init"]);
         assert_eq!(parse_comments(&comments), CommentProcess::default());
+    }
+
+    #[test]
+    fn pid_followed_by_more_text_on_its_line() {
+        let comments = strings(&["PID: 42 Cmd: curl"]);
+        assert_eq!(parse_comments(&comments).pid, Some(42));
     }
 
     #[test]
