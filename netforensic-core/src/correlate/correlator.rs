@@ -124,7 +124,15 @@ impl<'a> Correlator<'a> {
             if let EndAttribution::Process(p) =
                 self.attribute_end(flow, LocalSide::Resp, resp_ev, &none)
             {
-                flow.resp_process = Some(p);
+                if flow.process.is_none() && !is_loopback_flow(flow) {
+                    // Both ends in the local ranges (a LAN given as --local-net) but only the
+                    // responder is on the examined machine: it is the local side.
+                    flow.local_side = Some(LocalSide::Resp);
+                    flow.process = Some(p);
+                    flow.unattributed_reason = None;
+                } else {
+                    flow.resp_process = Some(p);
+                }
             }
         }
     }
@@ -200,6 +208,10 @@ impl<'a> Correlator<'a> {
             UnattributedReason::NoMatchingSocket
         })
     }
+}
+
+fn is_loopback_flow(flow: &FlowRecord) -> bool {
+    flow.conn.orig_h.to_canonical().is_loopback() && flow.conn.resp_h.to_canonical().is_loopback()
 }
 
 /// The flow's end on `side`, seen from the machine (canonical addresses).

@@ -553,3 +553,35 @@ fn dns_followup_outside_window_or_conflicting_is_not_attributed() {
     assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
     assert_eq!(flows[3].process, None);
 }
+
+#[test]
+fn lan_given_as_local_net_picks_the_end_the_snapshot_knows() {
+    // --local-net covers the whole LAN; the snapshot is of 10.0.0.5, which served 10.0.0.9.
+    let mut flows = [flow(
+        1,
+        Proto::Tcp,
+        ("10.0.0.9", 51000),
+        (HOST, 445),
+        1.0,
+        2.0,
+    )];
+    let snaps = [snapshot(
+        1.5,
+        &[tcp((HOST, 445), ("10.0.0.9", 51000), 4, "System")],
+    )];
+    let options = CorrelateOptions {
+        local_nets: vec!["10.0.0.0/24".parse().unwrap()],
+        ..CorrelateOptions::default()
+    };
+    attribute(
+        &mut flows,
+        &snaps,
+        &CaptureEvidence::default(),
+        &[],
+        &options,
+    );
+    assert_eq!(flows[0].local_side, Some(LocalSide::Resp));
+    assert_eq!(pid_of(&flows[0]), Some(4));
+    assert_eq!(flows[0].resp_process, None);
+    assert_eq!(flows[0].unattributed_reason, None);
+}
