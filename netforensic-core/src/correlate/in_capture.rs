@@ -551,6 +551,8 @@ mod tests {
             effective_comm: b"Safari",
             flags: PTH_FLAG_DIR_OUT,
             interface: b"en0",
+            service_class: 0,
+            dlt: 1,
         };
         let app = PktapInfo {
             pid: 200,
@@ -559,6 +561,8 @@ mod tests {
             effective_comm: b"",
             flags: PTH_FLAG_DIR_OUT,
             interface: b"en0",
+            service_class: 0,
+            dlt: 1,
         };
         ev.observe(&touch(true), None, Some(&daemon));
         ev.observe(&touch(true), None, Some(&app));
@@ -584,6 +588,8 @@ mod tests {
             effective_comm: b"",
             flags: PTH_FLAG_DIR_OUT,
             interface: b"en0",
+            service_class: 0,
+            dlt: 1,
         };
         ev.observe(&touch(true), None, Some(&info));
         assert!(ev.finish(&[]).flows.is_empty());

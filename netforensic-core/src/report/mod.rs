@@ -2,6 +2,10 @@
 //! CSV, Zeek TSV, aligned table), and the per-process attribution report.
 
 pub mod analyze;
+pub mod flows;
+pub mod tabular;
+
+pub use tabular::{Cell, Column, RecordFormat, RecordWriter, TabularRecord, ZeekClock};
 
 use crate::flow::Connection;
 use crate::naming::NameSource;
