@@ -585,3 +585,54 @@ fn lan_given_as_local_net_picks_the_end_the_snapshot_knows() {
     assert_eq!(flows[0].resp_process, None);
     assert_eq!(flows[0].unattributed_reason, None);
 }
+
+#[test]
+fn undirected_capture_evidence_needs_a_known_local_end() {
+    // A pid on packets without direction, between two addresses nothing marks as local.
+    let mut flows = [flow(
+        1,
+        Proto::Tcp,
+        ("192.0.2.1", 1000),
+        ("198.51.100.1", 80),
+        1.0,
+        2.0,
+    )];
+    let c = &flows[0].conn;
+    let touch = FlowTouch {
+        id: c.id,
+        from_orig: true,
+        created: true,
+        proto: c.proto,
+        orig_h: c.orig_h,
+        orig_p: c.orig_p,
+        resp_h: c.resp_h,
+        resp_p: c.resp_p,
+    };
+    let meta = FrameMeta {
+        process_id: Some(321),
+        ..FrameMeta::default()
+    };
+    let mut ev = InCaptureEvidence::new();
+    ev.observe(&touch, Some(&meta), None);
+    let evidence = ev.finish(&[]);
+    attribute(
+        &mut flows,
+        &[],
+        &evidence,
+        &[],
+        &CorrelateOptions::default(),
+    );
+    assert_eq!(flows[0].process, None);
+    assert_eq!(
+        flows[0].unattributed_reason.as_deref(),
+        Some("local_side_unknown")
+    );
+    // Once the user says which network is local, the pid goes to that end.
+    let options = CorrelateOptions {
+        local_nets: vec!["192.0.2.0/24".parse().unwrap()],
+        ..CorrelateOptions::default()
+    };
+    attribute(&mut flows, &[], &evidence, &[], &options);
+    let p = flows[0].process.as_ref().unwrap();
+    assert_eq!((p.pid, p.evidence.as_str()), (Some(321), "epb_pid"));
+}
