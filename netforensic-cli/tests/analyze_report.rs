@@ -142,3 +142,27 @@ fn one_unreadable_input_among_readable_ones_exits_1() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["inputs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn standard_input_is_read_and_hashed() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let bytes = std::fs::read(testdata("captures/ptcpdump_curl-thread.pcapng")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netforensic"))
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["path"], "-");
+    // sha256sum testdata/captures/ptcpdump_curl-thread.pcapng
+    assert_eq!(
+        v["inputs"][0]["sha256"],
+        "7ca32b0c423a23f74299b4c89a8f6cd4ad7087802660c1116986c81b9e530d6c"
+    );
+    assert_eq!(v["processes"][0]["pid"], 122868);
+}

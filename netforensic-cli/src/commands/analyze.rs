@@ -5,14 +5,14 @@ use super::inputs;
 use crate::args::{AnalyzeArgs, ReportFormat, SocketArgs};
 use anyhow::Context;
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
+use netforensic_core::capture::{CaptureSource, HashingReader};
 use netforensic_core::correlate::{self, CorrelateOptions, LocalNet};
 use netforensic_core::report::analyze::{
-    file_sha256, write_html, write_json, write_table, InputReport, ReportBuilder,
+    write_html, write_json, write_table, InputReport, ReportBuilder,
 };
 use netforensic_core::sockets::Snapshot;
 use netforensic_core::Timestamp;
 use std::io::Write;
-use std::path::Path;
 
 /// Largest `--time-shift` accepted: ten years, in seconds (beyond that it is a typo).
 const MAX_TIME_SHIFT_SECS: f64 = 10.0 * 366.0 * 86_400.0;
@@ -26,26 +26,18 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
     let mut read_any = false;
     let mut partial = false;
     for name in &args.inputs.captures {
-        let shown = netforensic_core::escape::terminal(name);
-        let mut analysis = match analyze_capture(name, inputs::source_for(name), &analysis_options)
-        {
+        let (source, digest) = source_with_digest(name);
+        let mut analysis = match analyze_capture(name, source, &analysis_options) {
             Ok(analysis) => analysis,
             Err(err) => {
-                eprintln!("netforensic: {err}");
+                inputs::report_error(&err.to_string());
                 partial = true;
                 continue;
             }
         };
         read_any = true;
-        for damage in &analysis.summary.damage {
-            partial = true;
-            eprintln!(
-                "netforensic: {shown}: byte offset {}: skipped {} bytes: {}",
-                damage.offset,
-                damage.length,
-                netforensic_core::escape::terminal(&damage.reason)
-            );
-        }
+        inputs::report_damage(name, &analysis.summary);
+        partial |= !analysis.summary.complete();
         correlate::attribute(
             &mut analysis.flows,
             &snapshots,
@@ -53,12 +45,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
             &analysis.dns,
             &options,
         );
-        let sha256 = if name == "-" {
-            None
-        } else {
-            file_sha256(Path::new(name)).ok()
-        };
-        report.add_input(InputReport::new(name, &analysis.summary, sha256));
+        report.add_input(InputReport::new(name, &analysis.summary, digest.sha256()));
         report.add_packets_with_process(analysis.process_evidence.stats.packets_with_process);
         report.add_flows(&analysis.flows);
     }
@@ -78,6 +65,24 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         crate::EXIT_OK
     })
+}
+
+/// The capture source for a command-line name, and how to get its SHA-256 afterwards
+/// (standard input is hashed while it is read).
+fn source_with_digest(name: &str) -> (CaptureSource, inputs::InputDigest) {
+    if name == "-" {
+        let (reader, handle) = HashingReader::new(std::io::stdin());
+        let source = CaptureSource::Stream {
+            name: "-".to_string(),
+            reader: Box::new(reader),
+        };
+        (source, inputs::InputDigest::Stream(handle))
+    } else {
+        (
+            CaptureSource::File(name.into()),
+            inputs::InputDigest::File(name.into()),
+        )
+    }
 }
 
 /// `--local-net` and `--time-shift` as correlation options.

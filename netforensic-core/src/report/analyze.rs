@@ -691,32 +691,6 @@ fn write_html_io(report: &AnalysisReport, out: &mut dyn Write) -> std::io::Resul
     writeln!(out, "</body></html>")
 }
 
-/// SHA-256 of a file, streamed (for `inputs[].sha256` until the capture reader reports it).
-pub fn file_sha256(path: &std::path::Path) -> Result<String, Error> {
-    use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
-    use std::io::Read;
-    /// Read buffer: large enough for throughput, small enough for any machine.
-    const CHUNK: usize = 1 << 16;
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io(path, &e)),
-        };
-        hasher.update(buf.get(..n).unwrap_or(&[]));
-    }
-    let mut hex = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    Ok(hex)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -895,18 +869,5 @@ mod tests {
         let header = lines.iter().position(|l| l.contains("NAME")).unwrap();
         let addr_col = lines[header].find("ADDR").unwrap();
         assert_eq!(&lines[header + 1][addr_col..addr_col + 7], "8.8.8.8");
-    }
-
-    #[test]
-    fn sha256_of_file() {
-        let dir = std::env::temp_dir().join(format!("nf-sha-{}", std::process::id()));
-        std::fs::write(&dir, b"abc").unwrap();
-        let digest = file_sha256(&dir).unwrap();
-        std::fs::remove_file(&dir).unwrap();
-        // FIPS 180-2 test vector for "abc".
-        assert_eq!(
-            digest,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }
