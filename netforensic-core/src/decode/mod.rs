@@ -223,6 +223,11 @@ impl Decoder {
         let Some(info) = packet.fragment else {
             return finish(stats, &packet, tunnel, facts, false);
         };
+        if info.offset == 0 && packet.payload.len() < packet.payload_len as usize {
+            // A first fragment cut by snaplen can never be reassembled; its transport header
+            // is all there is to know, so it counts as it stands (Wireshark does the same).
+            return finish(stats, &packet, tunnel, facts, false);
+        }
         let (outcome, dropped) = fragments.add(ts, &packet, info);
         stats.fragments_dropped += dropped;
         match outcome {
