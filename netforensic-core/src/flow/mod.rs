@@ -1,7 +1,24 @@
 //! Bidirectional connections with exactly the meaning of Zeek's conn.log: orientation,
 //! `conn_state`, `history`, packet/byte counters, inactivity timeouts in capture time.
+//!
+//! [`FlowTable`] (table.rs) owns the live connections; tcp.rs is Zeek's TCP endpoint state
+//! machine; history.rs the history letters; ports.rs `likely_server_ports`; icmp.rs the ICMP
+//! "ports"; community_id.rs and uid.rs the two flow identifiers.
 
-use crate::decode::Packet;
+mod community_id;
+mod history;
+mod icmp;
+mod key;
+mod ports;
+mod table;
+mod tcp;
+mod uid;
+
+pub use community_id::{community_id_v1, DEFAULT_SEED as COMMUNITY_ID_DEFAULT_SEED};
+pub use icmp::counterpart as icmp_counterpart;
+pub use ports::is_likely_server_port;
+pub use table::{FlowStats, FlowTable};
+
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -102,6 +119,22 @@ impl Connection {
     pub fn duration_nanos(&self) -> i64 {
         self.last_ts.nanos_since(self.ts)
     }
+
+    /// Add an application protocol to `service` (Zeek joins the set, sorted, with `,`).
+    pub fn add_service(&mut self, service: &str) {
+        let service = service.to_ascii_lowercase();
+        let mut all: Vec<&str> = self
+            .service
+            .as_deref()
+            .map(|s| s.split(',').collect())
+            .unwrap_or_default();
+        if all.contains(&service.as_str()) {
+            return;
+        }
+        all.push(&service);
+        all.sort_unstable();
+        self.service = Some(all.join(","));
+    }
 }
 
 /// What the flow table did with a packet, so that payload inspectors (DNS, naming, process
@@ -120,12 +153,18 @@ pub struct FlowTouch {
     pub resp_p: u16,
 }
 
-/// Inactivity timeouts (capture time), Zeek's defaults.
+/// Timeouts (capture time, nanoseconds), Zeek's defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct FlowConfig {
+    /// `tcp_inactivity_timeout`, once the handshake phase is over (before it, Zeek applies
+    /// `udp_inactivity_timeout` to TCP too).
     pub tcp_inactivity: i64,
     pub udp_inactivity: i64,
     pub icmp_inactivity: i64,
+    /// `tcp_attempt_delay`: an unanswered SYN's connection ends this long after it.
+    pub tcp_attempt_delay: i64,
+    /// `tcp_close_delay`: a closed or reset connection ends this long after its last packet.
+    pub tcp_close_delay: i64,
 }
 
 impl Default for FlowConfig {
@@ -134,42 +173,11 @@ impl Default for FlowConfig {
             tcp_inactivity: 300 * Timestamp::NANOS_PER_SEC,
             udp_inactivity: 60 * Timestamp::NANOS_PER_SEC,
             icmp_inactivity: 60 * Timestamp::NANOS_PER_SEC,
+            tcp_attempt_delay: 5 * Timestamp::NANOS_PER_SEC,
+            tcp_close_delay: 5 * Timestamp::NANOS_PER_SEC,
         }
     }
 }
 
-/// The connection table of one capture.
-#[derive(Default)]
-pub struct FlowTable {
-    config: FlowConfig,
-    finished: Vec<Connection>,
-}
-
-impl FlowTable {
-    pub fn new(config: FlowConfig) -> Self {
-        FlowTable {
-            config,
-            finished: Vec::new(),
-        }
-    }
-
-    /// Account one decoded packet; `None` when it belongs to no tracked protocol.
-    pub fn ingest(&mut self, ts: Timestamp, packet: &Packet<'_>) -> Option<FlowTouch> {
-        let _ = (ts, packet, self.config);
-        None
-    }
-
-    /// Finish connections idle for longer than their timeout at capture time `now`, moving
-    /// them to `out` (memory grows with live connections, not with capture size).
-    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Connection>) {
-        let _ = now;
-        out.append(&mut self.finished);
-    }
-
-    /// Finish every connection (end of input), sorted by first packet time then id.
-    pub fn finish(mut self) -> Vec<Connection> {
-        let mut out = std::mem::take(&mut self.finished);
-        out.sort_by_key(|c| (c.ts, c.id));
-        out
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,11 @@
 //! Output records and writers: flow and DNS records in Zeek's vocabulary (JSON, JSON lines,
 //! CSV, Zeek TSV, aligned table), and the per-process attribution report.
 
+pub mod flows;
+pub mod tabular;
+
+pub use tabular::{Cell, Column, RecordFormat, RecordWriter, TabularRecord, ZeekClock};
+
 use crate::flow::Connection;
 use crate::naming::NameSource;
 use serde::Serialize;

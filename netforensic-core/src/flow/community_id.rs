@@ -1,0 +1,185 @@
+//! Community ID v1 (https://github.com/corelight/community-id-spec): a direction-free flow
+//! hash that Zeek, Suricata, Arkime, Elastic and Wireshark compute the same way, so flows can
+//! be joined across tools.
+
+use std::net::IpAddr;
+
+/// The seed the tools use unless configured otherwise.
+pub const DEFAULT_SEED: u16 = 0;
+
+/// Largest hash input: seed (2) + two IPv6 addresses (32) + proto and pad (2) + ports (4).
+const MAX_INPUT: usize = 40;
+
+/// Community ID of a flow. For ICMP, `src_port`/`dst_port` are the type and the counterpart
+/// type or code (see [`super::icmp::counterpart`]); `one_way` ICMP messages keep their
+/// direction, everything else is ordered so both directions hash alike.
+pub fn community_id_v1(
+    seed: u16,
+    proto: u8,
+    src: IpAddr,
+    src_port: u16,
+    dst: IpAddr,
+    dst_port: u16,
+    one_way: bool,
+) -> String {
+    let src_bytes = addr_bytes(src);
+    let dst_bytes = addr_bytes(dst);
+    let (a, b) = (src_bytes.as_slice(), dst_bytes.as_slice());
+    let ordered = one_way || a < b || (a == b && src_port <= dst_port);
+    let (first, first_port, second, second_port) = if ordered {
+        (a, src_port, b, dst_port)
+    } else {
+        (b, dst_port, a, src_port)
+    };
+    let mut input = [0u8; MAX_INPUT];
+    let mut len = 0;
+    for part in [
+        &seed.to_be_bytes()[..],
+        first,
+        second,
+        &[proto, 0][..],
+        &first_port.to_be_bytes()[..],
+        &second_port.to_be_bytes()[..],
+    ] {
+        if let Some(slot) = input.get_mut(len..len + part.len()) {
+            slot.copy_from_slice(part);
+            len += part.len();
+        }
+    }
+    let digest = ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        input.get(..len).unwrap_or_default(),
+    );
+    let mut out = String::with_capacity(30);
+    out.push_str("1:");
+    base64_into(digest.as_ref(), &mut out);
+    out
+}
+
+/// Address bytes in network order (4 or 16).
+fn addr_bytes(addr: IpAddr) -> Vec<u8> {
+    match addr {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), as the spec renders the digest.
+fn base64_into(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let symbol = |v: u32| char::from(ALPHABET[(v & 63) as usize]);
+    for chunk in bytes.chunks(3) {
+        let b0 = u32::from(chunk.first().copied().unwrap_or(0));
+        let b1 = u32::from(chunk.get(1).copied().unwrap_or(0));
+        let b2 = u32::from(chunk.get(2).copied().unwrap_or(0));
+        let v = (b0 << 16) | (b1 << 8) | b2;
+        out.push(symbol(v >> 18));
+        out.push(symbol(v >> 12));
+        out.push(if chunk.len() > 1 { symbol(v >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { symbol(v) } else { '=' });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(proto: u8, s: &str, sp: u16, d: &str, dp: u16, one_way: bool) -> String {
+        community_id_v1(
+            DEFAULT_SEED,
+            proto,
+            s.parse().unwrap(),
+            sp,
+            d.parse().unwrap(),
+            dp,
+            one_way,
+        )
+    }
+
+    /// Vectors from the spec's `baseline/baseline_deflt.json`.
+    #[test]
+    fn spec_baseline_vectors() {
+        let tcp = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
+        assert_eq!(
+            id(6, "128.232.110.120", 34855, "66.35.250.204", 80, false),
+            tcp
+        );
+        assert_eq!(
+            id(6, "66.35.250.204", 80, "128.232.110.120", 34855, false),
+            tcp
+        );
+        let udp = "1:d/FP5EW3wiY1vCndhwleRRKHowQ=";
+        assert_eq!(id(17, "192.168.1.52", 54585, "8.8.8.8", 53, false), udp);
+        assert_eq!(id(17, "8.8.8.8", 53, "192.168.1.52", 54585, false), udp);
+        assert_eq!(
+            id(
+                6,
+                "2001:470:e5bf:dead:4957:2174:e82c:4887",
+                63943,
+                "2607:f8b0:400c:c03::1a",
+                25,
+                false
+            ),
+            "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4="
+        );
+    }
+
+    #[test]
+    fn spec_icmp_vectors_through_zeek_port_mapping() {
+        use crate::flow::icmp::counterpart;
+        let (p, one_way) = counterpart(false, 8, 0);
+        assert_eq!(
+            id(1, "192.168.0.89", 8, "192.168.0.1", p, one_way),
+            "1:X0snYXpgwiv9TZtqg64sgzUn6Dk="
+        );
+        let (p, one_way) = counterpart(false, 0, 0);
+        assert_eq!(
+            id(1, "192.168.0.1", 0, "192.168.0.89", p, one_way),
+            "1:X0snYXpgwiv9TZtqg64sgzUn6Dk="
+        );
+        let (p, one_way) = counterpart(false, 11, 0);
+        assert_eq!(
+            id(1, "10.0.0.1", 11, "10.0.0.2", p, one_way),
+            "1:YHxtAirCG//0OzkcVAukqKQN9xM="
+        );
+        let (p, one_way) = counterpart(true, 135, 0);
+        assert_eq!(
+            id(
+                58,
+                "fe80::200:86ff:fe05:80da",
+                135,
+                "fe80::260:97ff:fe07:69ea",
+                p,
+                one_way
+            ),
+            "1:dGHyGvjMfljg6Bppwm3bg0LO8TY="
+        );
+        let (p, one_way) = counterpart(true, 1, 4);
+        assert_eq!(
+            id(
+                58,
+                "3ffe:501:410:0:2c0:dfff:fe47:33e",
+                1,
+                "3ffe:507:0:1:200:86ff:fe05:80da",
+                p,
+                one_way
+            ),
+            "1:hLZd0XGWojozrvxqE0dWB1iM6R0="
+        );
+        let (p, one_way) = counterpart(true, 134, 0);
+        assert_eq!(
+            id(58, "fe80::260:97ff:fe07:69ea", 134, "ff02::1", p, one_way),
+            "1:pkvHqCL88/tg1k4cPigmZXUtL00="
+        );
+    }
+
+    #[test]
+    fn base64_padding() {
+        let mut s = String::new();
+        base64_into(b"ab", &mut s);
+        assert_eq!(s, "YWI=");
+        s.clear();
+        base64_into(b"abc", &mut s);
+        assert_eq!(s, "YWJj");
+    }
+}

@@ -1,0 +1,558 @@
+//! The connection table of one capture: finds or creates the connection of each packet the
+//! way Zeek's session manager does (orientation, reuse, timers in capture time), updates
+//! its counters and protocol state, and turns finished connections into [`Connection`]s.
+
+use super::history::History;
+use super::key::FlowKey;
+use super::tcp::{Segment, TcpConn};
+use super::{community_id, icmp, ports, uid};
+use super::{ConnState, Connection, FlowConfig, FlowId, FlowTouch, Proto};
+use crate::decode::{Packet, Transport};
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Most connections kept live at once. Beyond it the least recently active eighth is
+/// finished early (counted in [`FlowStats::evicted`]) so memory stays bounded on a flood of
+/// spoofed 5-tuples.
+pub const MAX_LIVE_FLOWS: usize = 1 << 21;
+
+/// How often (capture time) [`FlowTable::expire`] scans the whole table; between scans an
+/// expired connection is still found when its own next packet arrives.
+const EXPIRY_SCAN_INTERVAL: i64 = 10 * Timestamp::NANOS_PER_SEC;
+
+/// IP protocol numbers.
+const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+const IPPROTO_ICMPV6: u8 = 58;
+
+/// Flow keys are attacker-controlled (anyone can send packets with chosen addresses and
+/// ports), so the map uses a keyed hash with per-process random keys: nobody can precompute
+/// colliding 5-tuples to degrade the table. Output order never depends on it: finished
+/// connections are sorted by first packet time and id.
+type FlowMap = HashMap<FlowKey, LiveConn, ahash::RandomState>;
+
+/// Counters about the table itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FlowStats {
+    pub connections: u64,
+    /// Connections finished early because [`MAX_LIVE_FLOWS`] was reached.
+    pub evicted: u64,
+}
+
+/// A pending Zeek timer that ends the connection at a fixed capture time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deadline {
+    /// `AttemptTimer`: ends the connection if it is still an unanswered SYN.
+    Attempt(Timestamp),
+    /// The delete timer after a complete close or reset.
+    Close(Timestamp),
+}
+
+/// Per-protocol state.
+#[derive(Clone, Debug)]
+enum ProtoState {
+    Tcp(Box<TcpConn>),
+    /// Payload bytes per direction, `None` until that side sent (Zeek's `request_len < 0`).
+    Udp {
+        orig: Option<u64>,
+        resp: Option<u64>,
+    },
+    Icmp {
+        v6: bool,
+        one_way: bool,
+        orig: Option<u64>,
+        resp: Option<u64>,
+    },
+}
+
+/// A connection still in the table.
+#[derive(Clone, Debug)]
+struct LiveConn {
+    id: FlowId,
+    proto: Proto,
+    orig_h: IpAddr,
+    orig_p: u16,
+    resp_h: IpAddr,
+    resp_p: u16,
+    start: Timestamp,
+    last: Timestamp,
+    orig_pkts: u64,
+    orig_ip_bytes: u64,
+    resp_pkts: u64,
+    resp_ip_bytes: u64,
+    history: History,
+    /// Inactivity timeout in force (nanoseconds).
+    inactivity: i64,
+    deadline: Option<Deadline>,
+    state: ProtoState,
+}
+
+/// The transport fields that identify a packet's connection.
+struct Tuple {
+    proto: Proto,
+    ip_proto: u8,
+    src_port: u16,
+    dst_port: u16,
+    one_way: bool,
+}
+
+fn tuple_of(transport: &Transport<'_>) -> Option<Tuple> {
+    Some(match *transport {
+        Transport::Tcp {
+            src_port, dst_port, ..
+        } => Tuple {
+            proto: Proto::Tcp,
+            ip_proto: IPPROTO_TCP,
+            src_port,
+            dst_port,
+            one_way: false,
+        },
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => Tuple {
+            proto: Proto::Udp,
+            ip_proto: IPPROTO_UDP,
+            src_port,
+            dst_port,
+            one_way: false,
+        },
+        Transport::Icmp {
+            v6,
+            icmp_type,
+            code,
+            ..
+        } => {
+            let (resp_port, one_way) = icmp::counterpart(v6, icmp_type, code);
+            Tuple {
+                proto: Proto::Icmp,
+                ip_proto: if v6 { IPPROTO_ICMPV6 } else { IPPROTO_ICMP },
+                src_port: u16::from(icmp_type),
+                dst_port: resp_port,
+                one_way,
+            }
+        }
+        Transport::Other { .. } => return None,
+    })
+}
+
+/// Zeek flips a new connection when its first packet probably came from the server.
+fn wants_flip(transport: &Transport<'_>, src_port: u16, dst_port: u16) -> bool {
+    match *transport {
+        Transport::Tcp { flags, .. } => {
+            // Only a partial start (no SYN, or a SYN-ACK) is a candidate.
+            let partial = !flags.syn() || flags.ack();
+            if !partial || !ports::is_likely_server_port(true, src_port) {
+                return false;
+            }
+            if ports::is_likely_server_port(true, dst_port) {
+                // Both plausible: flip only a non-SYN towards the higher port.
+                !flags.syn() && src_port < dst_port
+            } else {
+                true
+            }
+        }
+        Transport::Udp { .. } => {
+            ports::is_likely_server_port(false, src_port)
+                && !ports::is_likely_server_port(false, dst_port)
+        }
+        _ => false,
+    }
+}
+
+/// Zeek never flips a connection towards the IPv4 limited broadcast address.
+fn is_broadcast(addr: IpAddr) -> bool {
+    matches!(addr, IpAddr::V4(a) if a.is_broadcast())
+}
+
+/// The connection table of one capture.
+pub struct FlowTable {
+    config: FlowConfig,
+    live: FlowMap,
+    finished: Vec<Connection>,
+    next_id: FlowId,
+    /// Capture time: the latest packet time seen (Zeek's network time never goes back).
+    now: Timestamp,
+    next_scan: i64,
+    stats: FlowStats,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable::new(FlowConfig::default())
+    }
+}
+
+impl FlowTable {
+    pub fn new(config: FlowConfig) -> Self {
+        FlowTable {
+            config,
+            live: FlowMap::default(),
+            finished: Vec::new(),
+            next_id: 0,
+            now: Timestamp(i64::MIN),
+            next_scan: i64::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &FlowStats {
+        &self.stats
+    }
+
+    /// Number of connections currently live.
+    pub fn live_connections(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Account one decoded packet; `None` when it belongs to no tracked protocol.
+    pub fn ingest(&mut self, ts: Timestamp, packet: &Packet<'_>) -> Option<FlowTouch> {
+        let tuple = tuple_of(&packet.transport)?;
+        if ts > self.now {
+            self.now = ts;
+        }
+        let now = self.now;
+        let key = FlowKey::new(
+            tuple.ip_proto,
+            packet.src,
+            tuple.src_port,
+            packet.dst,
+            tuple.dst_port,
+            tuple.one_way,
+        );
+
+        // Timers first (Zeek advances them before the packet), then TCP reuse.
+        let mut replace = false;
+        if let Some(conn) = self.live.get_mut(&key) {
+            replace = conn.timed_out(now);
+            if !replace {
+                if let (Transport::Tcp { flags, seq, .. }, ProtoState::Tcp(tcp)) =
+                    (&packet.transport, &conn.state)
+                {
+                    replace = tcp.is_reuse(*flags, *seq);
+                }
+            }
+        }
+        if replace {
+            if let Some(old) = self.live.remove(&key) {
+                self.finish_conn(old);
+            }
+        }
+
+        let mut created = false;
+        if !self.live.contains_key(&key) {
+            if self.live.len() >= MAX_LIVE_FLOWS {
+                self.evict_oldest();
+            }
+            let conn = self.new_conn(ts, packet, &tuple);
+            self.live.insert(key, conn);
+            created = true;
+        }
+        let conn = self.live.get_mut(&key)?;
+        let config = self.config;
+        conn.update(ts, packet, tuple.src_port, &config);
+        let from_orig = packet.src == conn.orig_h && tuple.src_port == conn.orig_p;
+        Some(FlowTouch {
+            id: conn.id,
+            from_orig,
+            created,
+            proto: conn.proto,
+            orig_h: conn.orig_h,
+            orig_p: conn.orig_p,
+            resp_h: conn.resp_h,
+            resp_p: conn.resp_p,
+        })
+    }
+
+    fn new_conn(&mut self, ts: Timestamp, packet: &Packet<'_>, tuple: &Tuple) -> LiveConn {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.stats.connections = self.stats.connections.saturating_add(1);
+        let state = match packet.transport {
+            Transport::Tcp { .. } => ProtoState::Tcp(Box::default()),
+            Transport::Icmp { v6, .. } => ProtoState::Icmp {
+                v6,
+                one_way: tuple.one_way,
+                orig: None,
+                resp: None,
+            },
+            _ => ProtoState::Udp {
+                orig: None,
+                resp: None,
+            },
+        };
+        let inactivity = match tuple.proto {
+            // Zeek gives TCP the UDP timeout until the handshake phase is over.
+            Proto::Tcp | Proto::Udp => self.config.udp_inactivity,
+            Proto::Icmp => self.config.icmp_inactivity,
+        };
+        let mut conn = LiveConn {
+            id,
+            proto: tuple.proto,
+            orig_h: packet.src,
+            orig_p: tuple.src_port,
+            resp_h: packet.dst,
+            resp_p: tuple.dst_port,
+            start: ts,
+            last: ts,
+            orig_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+            history: History::default(),
+            inactivity,
+            deadline: None,
+            state,
+        };
+        if wants_flip(&packet.transport, tuple.src_port, tuple.dst_port)
+            && !is_broadcast(packet.dst)
+        {
+            conn.flip_roles();
+        }
+        conn
+    }
+
+    /// Finish the least recently active eighth of the table (the table is full).
+    fn evict_oldest(&mut self) {
+        let mut by_age: Vec<(Timestamp, FlowId, FlowKey)> =
+            self.live.iter().map(|(k, c)| (c.last, c.id, *k)).collect();
+        by_age.sort_unstable_by_key(|(last, id, _)| (*last, *id));
+        let count = (MAX_LIVE_FLOWS / 8).max(1);
+        for (_, _, key) in by_age.into_iter().take(count) {
+            if let Some(conn) = self.live.remove(&key) {
+                self.stats.evicted = self.stats.evicted.saturating_add(1);
+                self.finish_conn(conn);
+            }
+        }
+    }
+
+    fn finish_conn(&mut self, conn: LiveConn) {
+        self.finished.push(conn.into_connection());
+    }
+
+    /// Finish connections whose timers ran out by capture time `now`, moving them to `out`
+    /// (memory grows with live connections, not with capture size).
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Connection>) {
+        if now > self.now {
+            self.now = now;
+        }
+        let now = self.now;
+        if now.nanos() >= self.next_scan {
+            self.next_scan = now.nanos().saturating_add(EXPIRY_SCAN_INTERVAL);
+            let mut expired: Vec<(FlowId, FlowKey)> = Vec::new();
+            for (key, conn) in self.live.iter_mut() {
+                if conn.timed_out(now) {
+                    expired.push((conn.id, *key));
+                }
+            }
+            // Hash order must not leak into the output.
+            expired.sort_unstable_by_key(|(id, _)| *id);
+            for (_, key) in expired {
+                if let Some(conn) = self.live.remove(&key) {
+                    self.finish_conn(conn);
+                }
+            }
+        }
+        out.append(&mut self.finished);
+    }
+
+    /// Finish every connection (end of input), sorted by first packet time then id.
+    pub fn finish(mut self) -> Vec<Connection> {
+        let live = std::mem::take(&mut self.live);
+        let mut out = std::mem::take(&mut self.finished);
+        out.extend(live.into_values().map(LiveConn::into_connection));
+        out.sort_by_key(|c| (c.ts, c.id));
+        out
+    }
+}
+
+impl LiveConn {
+    /// Zeek's `FlipRoles` on a connection.
+    fn flip_roles(&mut self) {
+        std::mem::swap(&mut self.orig_h, &mut self.resp_h);
+        std::mem::swap(&mut self.orig_p, &mut self.resp_p);
+        std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
+        std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+        match &mut self.state {
+            ProtoState::Tcp(tcp) => tcp.flip(),
+            ProtoState::Udp { orig, resp } | ProtoState::Icmp { orig, resp, .. } => {
+                std::mem::swap(orig, resp)
+            }
+        }
+        self.history.add(b'^');
+    }
+
+    /// Have the connection's timers removed it by capture time `now`?
+    fn timed_out(&mut self, now: Timestamp) -> bool {
+        if now.nanos_since(self.last) >= self.inactivity {
+            return true;
+        }
+        match self.deadline {
+            Some(Deadline::Close(at)) => now >= at,
+            Some(Deadline::Attempt(at)) if now >= at => {
+                let unanswered =
+                    matches!(&self.state, ProtoState::Tcp(t) if t.is_unanswered_attempt());
+                if !unanswered {
+                    self.deadline = None; // the timer fired and found an answer
+                }
+                unanswered
+            }
+            _ => false,
+        }
+    }
+
+    /// Account one packet of this connection.
+    fn update(&mut self, ts: Timestamp, packet: &Packet<'_>, src_port: u16, config: &FlowConfig) {
+        // Zeek decides the direction before processing; a flip inside TCP processing does
+        // not change how this packet is counted (ConnSize gets the stale `is_orig`).
+        let is_orig = packet.src == self.orig_h && src_port == self.orig_p;
+        match (&mut self.state, packet.transport) {
+            (
+                ProtoState::Tcp(tcp),
+                Transport::Tcp {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    payload_len,
+                    ..
+                },
+            ) => {
+                let slot = if is_orig {
+                    tcp.orig_slot()
+                } else {
+                    tcp.orig_slot() ^ 1
+                };
+                let seg = Segment {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    len: payload_len,
+                };
+                let fx = tcp.process(slot, seg, &mut self.history);
+                if fx.touches_last_time {
+                    self.last = ts;
+                }
+                if fx.flipped {
+                    self.flip_addresses_only();
+                }
+                if fx.handshake_done {
+                    self.inactivity = config.tcp_inactivity;
+                }
+                if fx.attempt_started {
+                    self.deadline = Some(Deadline::Attempt(
+                        ts.saturating_add_nanos(config.tcp_attempt_delay),
+                    ));
+                }
+                if fx.close_complete {
+                    self.deadline = Some(Deadline::Close(
+                        self.last.saturating_add_nanos(config.tcp_close_delay),
+                    ));
+                }
+            }
+            (ProtoState::Udp { orig, resp }, Transport::Udp { payload_len, .. }) => {
+                self.last = ts;
+                let side = if is_orig { orig } else { resp };
+                *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
+                if is_orig {
+                    self.history.check(0x1, b'D');
+                } else {
+                    self.history.check(0x2, b'd');
+                }
+            }
+            (ProtoState::Icmp { orig, resp, .. }, Transport::Icmp { payload_len, .. }) => {
+                self.last = ts;
+                let side = if is_orig { orig } else { resp };
+                *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
+            }
+            // A key is unique per protocol, so the state always matches the transport.
+            _ => return,
+        }
+        let ip_len = u64::from(packet.ip_len);
+        if is_orig {
+            self.orig_pkts = self.orig_pkts.saturating_add(1);
+            self.orig_ip_bytes = self.orig_ip_bytes.saturating_add(ip_len);
+        } else {
+            self.resp_pkts = self.resp_pkts.saturating_add(1);
+            self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
+        }
+    }
+
+    /// The connection-level half of a flip decided inside the TCP state machine (which has
+    /// already swapped its endpoints and written the `^`).
+    fn flip_addresses_only(&mut self) {
+        std::mem::swap(&mut self.orig_h, &mut self.resp_h);
+        std::mem::swap(&mut self.orig_p, &mut self.resp_p);
+        std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
+        std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+    }
+
+    fn into_connection(self) -> Connection {
+        let (ip_proto, one_way) = match &self.state {
+            ProtoState::Tcp(_) => (IPPROTO_TCP, false),
+            ProtoState::Udp { .. } => (IPPROTO_UDP, false),
+            ProtoState::Icmp { v6, one_way, .. } => {
+                (if *v6 { IPPROTO_ICMPV6 } else { IPPROTO_ICMP }, *one_way)
+            }
+        };
+        let (orig_bytes, resp_bytes, conn_state) = match &self.state {
+            ProtoState::Tcp(tcp) => {
+                let (o, r) = tcp.sizes();
+                (o, r, tcp.conn_state(self.history.as_str()))
+            }
+            ProtoState::Udp { orig, resp } => {
+                let state = match (orig.is_some(), resp.is_some()) {
+                    (true, true) => ConnState::SF,
+                    (true, false) => ConnState::S0,
+                    (false, true) => ConnState::SHR,
+                    (false, false) => ConnState::OTH,
+                };
+                (orig.unwrap_or(0), resp.unwrap_or(0), state)
+            }
+            ProtoState::Icmp { orig, resp, .. } => {
+                (orig.unwrap_or(0), resp.unwrap_or(0), ConnState::OTH)
+            }
+        };
+        let community_id = community_id::community_id_v1(
+            community_id::DEFAULT_SEED,
+            ip_proto,
+            self.orig_h,
+            self.orig_p,
+            self.resp_h,
+            self.resp_p,
+            one_way,
+        );
+        let uid = uid::connection_uid(
+            ip_proto,
+            self.orig_h,
+            self.orig_p,
+            self.resp_h,
+            self.resp_p,
+            self.start,
+            self.id,
+        );
+        Connection {
+            id: self.id,
+            uid,
+            ts: self.start,
+            last_ts: self.last,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+            proto: self.proto,
+            service: None,
+            orig_bytes,
+            resp_bytes,
+            conn_state,
+            history: self.history.as_str().to_string(),
+            orig_pkts: self.orig_pkts,
+            orig_ip_bytes: self.orig_ip_bytes,
+            resp_pkts: self.resp_pkts,
+            resp_ip_bytes: self.resp_ip_bytes,
+            community_id,
+        }
+    }
+}

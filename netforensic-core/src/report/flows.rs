@@ -1,0 +1,250 @@
+//! Flow records as rows for the record writers (DESIGN.md 4.2): Zeek's conn.log columns with
+//! their names and types, then ours (Community ID, capture, naming, process attribution).
+//!
+//! As in Zeek, `duration`, `orig_bytes` and `resp_bytes` are only set when the connection
+//! lasted longer than zero, and an empty history is unset.
+
+use super::tabular::{Cell, Column, TabularRecord};
+use super::{FlowRecord, LocalSide, ProcessRef};
+use crate::flow::Proto;
+
+const COLUMNS: &[Column] = &[
+    // Zeek conn.log, in its order.
+    Column::new("ts", "time"),
+    Column::new("uid", "string"),
+    Column::new("id.orig_h", "addr"),
+    Column::new("id.orig_p", "port"),
+    Column::new("id.resp_h", "addr"),
+    Column::new("id.resp_p", "port"),
+    Column::new("proto", "enum"),
+    Column::new("service", "string"),
+    Column::new("duration", "interval"),
+    Column::new("orig_bytes", "count"),
+    Column::new("resp_bytes", "count"),
+    Column::new("conn_state", "string"),
+    Column::new("local_orig", "bool"),
+    Column::new("local_resp", "bool"),
+    Column::new("missed_bytes", "count"),
+    Column::new("history", "string"),
+    Column::new("orig_pkts", "count"),
+    Column::new("orig_ip_bytes", "count"),
+    Column::new("resp_pkts", "count"),
+    Column::new("resp_ip_bytes", "count"),
+    Column::new("tunnel_parents", "set[string]"),
+    Column::new("ip_proto", "count"),
+    // netforensic.
+    Column::new("community_id", "string"),
+    Column::new("capture", "string"),
+    Column::new("server_name", "string"),
+    Column::new("name_source", "string"),
+    Column::new("names", "vector[string]"),
+    Column::new("local_side", "string"),
+    Column::nested("process.pid", "process", "pid", "count"),
+    Column::nested("process.name", "process", "name", "string"),
+    Column::nested("process.exe", "process", "exe", "string"),
+    Column::nested("process.cmdline", "process", "cmdline", "string"),
+    Column::nested("process.user", "process", "user", "string"),
+    Column::nested("process.evidence", "process", "evidence", "string"),
+    Column::nested("process.quality", "process", "quality", "string"),
+    Column::nested("resp_process.pid", "resp_process", "pid", "count"),
+    Column::nested("resp_process.name", "resp_process", "name", "string"),
+    Column::nested("resp_process.exe", "resp_process", "exe", "string"),
+    Column::nested("resp_process.cmdline", "resp_process", "cmdline", "string"),
+    Column::nested("resp_process.user", "resp_process", "user", "string"),
+    Column::nested(
+        "resp_process.evidence",
+        "resp_process",
+        "evidence",
+        "string",
+    ),
+    Column::nested("resp_process.quality", "resp_process", "quality", "string"),
+];
+
+/// Index of the first process column; `resp_process` follows after [`PROCESS_FIELDS`].
+const PROCESS_START: usize = 28;
+const PROCESS_FIELDS: usize = 7;
+
+/// What the human-facing table shows: when, who, what, how much, which program.
+const TABLE_COLUMNS: &[usize] = &[0, 6, 2, 3, 4, 5, 7, 8, 9, 10, 11, 15, 24, 29, 28];
+
+fn process_cell(process: Option<&ProcessRef>, field: usize) -> Cell<'_> {
+    let Some(p) = process else {
+        return Cell::Absent;
+    };
+    match field {
+        0 => p
+            .pid
+            .map_or(Cell::Absent, |pid| Cell::Count(u64::from(pid))),
+        1 => Cell::opt_str(p.name.as_deref()),
+        2 => Cell::opt_str(p.exe.as_deref()),
+        3 => Cell::opt_str(p.cmdline.as_deref()),
+        4 => Cell::opt_str(p.user.as_deref()),
+        5 => Cell::str(&p.evidence),
+        6 => Cell::str(&p.quality),
+        _ => Cell::Absent,
+    }
+}
+
+impl TabularRecord for FlowRecord {
+    fn columns() -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn zeek_path() -> &'static str {
+        "conn"
+    }
+
+    fn table_columns() -> Option<&'static [usize]> {
+        Some(TABLE_COLUMNS)
+    }
+
+    fn cell(&self, index: usize) -> Cell<'_> {
+        let c = &self.conn;
+        let duration = c.duration_nanos();
+        let lasted = duration > 0;
+        match index {
+            0 => Cell::Time(c.ts),
+            1 => Cell::str(&c.uid),
+            2 => Cell::Addr(c.orig_h),
+            3 => Cell::Count(u64::from(c.orig_p)),
+            4 => Cell::Addr(c.resp_h),
+            5 => Cell::Count(u64::from(c.resp_p)),
+            6 => Cell::str(c.proto.as_str()),
+            7 => Cell::opt_str(c.service.as_deref()),
+            8 if lasted => Cell::Seconds(duration),
+            9 if lasted => Cell::Count(c.orig_bytes),
+            10 if lasted => Cell::Count(c.resp_bytes),
+            11 => Cell::str(c.conn_state.as_str()),
+            15 if !c.history.is_empty() => Cell::str(&c.history),
+            16 => Cell::Count(c.orig_pkts),
+            17 => Cell::Count(c.orig_ip_bytes),
+            18 => Cell::Count(c.resp_pkts),
+            19 => Cell::Count(c.resp_ip_bytes),
+            21 => Cell::Count(match c.proto {
+                Proto::Tcp => 6,
+                Proto::Udp => 17,
+                Proto::Icmp if c.orig_h.is_ipv6() => 58,
+                Proto::Icmp => 1,
+            }),
+            22 => Cell::str(&c.community_id),
+            23 => Cell::str(&self.capture),
+            24 => Cell::opt_str(self.server_name.as_deref()),
+            25 => Cell::opt_str(self.name_source.map(|s| s.as_str())),
+            26 if !self.names.is_empty() => Cell::str_list(&self.names),
+            27 => Cell::opt_str(self.local_side.map(|s| match s {
+                LocalSide::Orig => "orig",
+                LocalSide::Resp => "resp",
+            })),
+            i if (PROCESS_START..PROCESS_START + PROCESS_FIELDS).contains(&i) => {
+                process_cell(self.process.as_ref(), i - PROCESS_START)
+            }
+            i if (PROCESS_START + PROCESS_FIELDS..PROCESS_START + 2 * PROCESS_FIELDS)
+                .contains(&i) =>
+            {
+                process_cell(
+                    self.resp_process.as_ref(),
+                    i - PROCESS_START - PROCESS_FIELDS,
+                )
+            }
+            // local_orig/local_resp (no local networks configured), missed_bytes (no
+            // reassembly), tunnel_parents: unknown, so unset rather than invented.
+            _ => Cell::Absent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{ConnState, Connection};
+    use crate::report::{RecordFormat, RecordWriter, ZeekClock};
+    use crate::time::Timestamp;
+
+    fn record() -> FlowRecord {
+        let conn = Connection {
+            id: 0,
+            uid: "CabC".into(),
+            ts: Timestamp::from_secs_nanos(1_300_475_167, 96_535_000),
+            last_ts: Timestamp::from_secs_nanos(1_300_475_167, 97_012_000),
+            orig_h: "141.142.220.202".parse().unwrap(),
+            orig_p: 5353,
+            resp_h: "224.0.0.251".parse().unwrap(),
+            resp_p: 5353,
+            proto: Proto::Udp,
+            service: Some("dns".into()),
+            orig_bytes: 73,
+            resp_bytes: 0,
+            conn_state: ConnState::S0,
+            history: "D".into(),
+            orig_pkts: 2,
+            orig_ip_bytes: 202,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+            community_id: "1:xyz".into(),
+        };
+        let mut r = FlowRecord::new(conn, "x.pcap".into());
+        r.process = Some(ProcessRef {
+            pid: Some(42),
+            name: Some("curl".into()),
+            exe: None,
+            cmdline: None,
+            user: None,
+            evidence: "pktap".into(),
+            quality: "exact".into(),
+        });
+        r
+    }
+
+    #[test]
+    fn columns_line_up_with_the_index_constants() {
+        assert_eq!(COLUMNS[PROCESS_START].name, "process.pid");
+        assert_eq!(
+            COLUMNS[PROCESS_START + PROCESS_FIELDS].name,
+            "resp_process.pid"
+        );
+        assert_eq!(COLUMNS.len(), PROCESS_START + 2 * PROCESS_FIELDS);
+        assert_eq!(COLUMNS[15].name, "history");
+        assert_eq!(COLUMNS[22].name, "community_id");
+        assert!(TABLE_COLUMNS.iter().all(|&i| i < COLUMNS.len()));
+    }
+
+    #[test]
+    fn json_uses_design_names() {
+        let mut buf = Vec::new();
+        let mut w = RecordWriter::<FlowRecord>::new(RecordFormat::Jsonl, &mut buf);
+        w.write(&record()).unwrap();
+        w.finish().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["id.orig_h"], "141.142.220.202");
+        assert_eq!(v["id.resp_p"], 5353);
+        assert_eq!(v["proto"], "udp");
+        assert_eq!(v["duration"].as_f64().unwrap(), 0.000477);
+        assert_eq!(v["orig_bytes"], 73);
+        assert_eq!(v["conn_state"], "S0");
+        assert_eq!(v["process"]["pid"], 42);
+        assert_eq!(v["process"]["quality"], "exact");
+        assert_eq!(v["community_id"], "1:xyz");
+        assert!(v.get("resp_process").is_none());
+        assert!(v.get("local_orig").is_none());
+        assert!(v.get("names").is_none());
+    }
+
+    #[test]
+    fn zeek_row_matches_conn_log_layout() {
+        let mut r = record();
+        r.conn.last_ts = r.conn.ts; // zero duration: no duration, no byte counts
+        let mut buf = Vec::new();
+        let mut w = RecordWriter::<FlowRecord>::new(RecordFormat::Zeek, &mut buf)
+            .with_zeek_clock(ZeekClock::Fixed(Timestamp(0)));
+        w.write(&r).unwrap();
+        w.finish().unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let row = text.lines().find(|l| !l.starts_with('#')).unwrap();
+        let zeek_part: Vec<&str> = row.split('\t').take(20).collect();
+        assert_eq!(
+            zeek_part.join("\t"),
+            "1300475167.096535\tCabC\t141.142.220.202\t5353\t224.0.0.251\t5353\tudp\tdns\t-\t-\t-\tS0\t-\t-\t-\tD\t2\t202\t0\t0"
+        );
+        assert!(text.contains("#path\tconn\n"));
+    }
+}

@@ -1,0 +1,731 @@
+//! Generic record writers: any record type that describes itself as typed columns
+//! ([`TabularRecord`]) can be written as an aligned table, one JSON array, JSON lines, CSV, or
+//! Zeek's tab-separated log format. Writers stream to a `&mut dyn Write`; only the table, which
+//! needs every row to know its column widths, keeps rendered rows in memory.
+//!
+//! Every string cell may come from the wire, so each sink escapes in its own way: the table
+//! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
+//! `serde_json`, Zeek TSV with Zeek's `\xNN` escapes.
+
+use crate::escape;
+use crate::time::Timestamp;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+/// One column of a record type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Flat name, used by the table, CSV and Zeek TSV (`id.orig_h`, `process.pid`).
+    pub name: &'static str,
+    /// Zeek type for the `#types` header (`time`, `string`, `addr`, `port`, `count`, `interval`,
+    /// `bool`, `enum`, `set[string]`, `vector[string]`, ...).
+    pub zeek_type: &'static str,
+    /// In JSON, the column lives inside this nested object (`process` -> `{"process": {...}}`).
+    /// Consecutive columns with the same parent form one object.
+    pub json_parent: Option<&'static str>,
+    /// Key in JSON (inside `json_parent` when set).
+    pub json_key: &'static str,
+}
+
+impl Column {
+    /// A top-level column: the same name everywhere.
+    pub const fn new(name: &'static str, zeek_type: &'static str) -> Self {
+        Column {
+            name,
+            zeek_type,
+            json_parent: None,
+            json_key: name,
+        }
+    }
+
+    /// A column that JSON nests as `parent.key`, while the flat formats call it `name`.
+    pub const fn nested(
+        name: &'static str,
+        parent: &'static str,
+        key: &'static str,
+        zeek_type: &'static str,
+    ) -> Self {
+        Column {
+            name,
+            zeek_type,
+            json_parent: Some(parent),
+            json_key: key,
+        }
+    }
+}
+
+/// A typed value of one cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// No value: omitted in JSON, `-` in Zeek TSV and the table, empty in CSV.
+    Absent,
+    Text(Cow<'a, str>),
+    Int(i64),
+    Count(u64),
+    Float(f64),
+    /// A span of time in nanoseconds (Zeek `interval`: seconds with 6 decimals).
+    Seconds(i64),
+    /// A point in time (Zeek `time`: epoch seconds with 6 decimals; JSON: float seconds).
+    Time(Timestamp),
+    Bool(bool),
+    Addr(IpAddr),
+    /// A set or vector; elements are themselves cells (never nested lists).
+    List(Vec<Cell<'a>>),
+}
+
+impl<'a> Cell<'a> {
+    pub fn str(s: &'a str) -> Self {
+        Cell::Text(Cow::Borrowed(s))
+    }
+
+    /// A text cell from an optional string (absent when `None`).
+    pub fn opt_str(s: Option<&'a str>) -> Self {
+        s.map_or(Cell::Absent, Cell::str)
+    }
+
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Cell::Absent)
+    }
+
+    /// A list of strings.
+    pub fn str_list<I: IntoIterator<Item = &'a S>, S: AsRef<str> + 'a + ?Sized>(items: I) -> Self {
+        Cell::List(items.into_iter().map(|s| Cell::str(s.as_ref())).collect())
+    }
+}
+
+/// A record type that can be written by the writers of this module.
+pub trait TabularRecord {
+    /// All columns, in output order.
+    fn columns() -> &'static [Column];
+    /// The value of column `index` (an index into [`TabularRecord::columns`]); out of range
+    /// gives [`Cell::Absent`].
+    fn cell(&self, index: usize) -> Cell<'_>;
+    /// Zeek's `#path` for the TSV header (`conn`, `dns`).
+    fn zeek_path() -> &'static str;
+    /// Indices of the columns the human-facing table shows (default: all).
+    fn table_columns() -> Option<&'static [usize]> {
+        None
+    }
+}
+
+/// The output formats of record commands (`flows`, `dns`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+    Zeek,
+}
+
+/// The clock written into Zeek's `#open`/`#close` lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ZeekClock {
+    /// Wall-clock time when the header and trailer are written (what Zeek does).
+    #[default]
+    Wall,
+    /// A fixed time for both lines, for reproducible output.
+    Fixed(Timestamp),
+}
+
+/// How a table separates its columns.
+const TABLE_GAP: &str = "  ";
+
+/// Streams records of type `R` to `out` in one format. Call [`RecordWriter::finish`] at the end
+/// (it closes the JSON array, writes the Zeek trailer and the table).
+pub struct RecordWriter<'w, R: TabularRecord> {
+    format: RecordFormat,
+    sink: Sink<'w>,
+    clock: ZeekClock,
+    rows: u64,
+    /// Table only: rendered, terminal-escaped cells of every row.
+    table: Vec<Vec<String>>,
+    /// Reused buffer for one rendered cell.
+    scratch: String,
+    _record: std::marker::PhantomData<fn(&R)>,
+}
+
+enum Sink<'w> {
+    Plain(&'w mut dyn Write),
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
+}
+
+impl<'w, R: TabularRecord> RecordWriter<'w, R> {
+    pub fn new(format: RecordFormat, out: &'w mut dyn Write) -> Self {
+        let sink = match format {
+            RecordFormat::Csv => Sink::Csv(Box::new(
+                csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out),
+            )),
+            _ => Sink::Plain(out),
+        };
+        RecordWriter {
+            format,
+            sink,
+            clock: ZeekClock::Wall,
+            rows: 0,
+            table: Vec::new(),
+            scratch: String::new(),
+            _record: std::marker::PhantomData,
+        }
+    }
+
+    /// Use a fixed time for Zeek's `#open`/`#close` lines.
+    pub fn with_zeek_clock(mut self, clock: ZeekClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Write one record.
+    pub fn write(&mut self, record: &R) -> io::Result<()> {
+        if self.rows == 0 {
+            self.write_header()?;
+        }
+        self.rows += 1;
+        match self.format {
+            RecordFormat::Table => {
+                self.table_row(record);
+                Ok(())
+            }
+            RecordFormat::Json => {
+                let first = self.rows == 1;
+                let out = self.plain()?;
+                out.write_all(if first { b"\n" } else { b",\n" })?;
+                write_json_object(out, record)
+            }
+            RecordFormat::Jsonl => {
+                let out = self.plain()?;
+                write_json_object(out, record)?;
+                out.write_all(b"\n")
+            }
+            RecordFormat::Csv => self.csv_row(record),
+            RecordFormat::Zeek => self.zeek_row(record),
+        }
+    }
+
+    /// Write every record of an iterator.
+    pub fn write_all<'r, I>(&mut self, records: I) -> io::Result<()>
+    where
+        I: IntoIterator<Item = &'r R>,
+        R: 'r,
+    {
+        for record in records {
+            self.write(record)?;
+        }
+        Ok(())
+    }
+
+    /// End the output and flush.
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.rows == 0 {
+            self.write_header()?;
+        }
+        match self.format {
+            RecordFormat::Table => self.write_table()?,
+            RecordFormat::Json => {
+                let rows = self.rows;
+                let out = self.plain()?;
+                out.write_all(if rows == 0 { b"]\n" } else { b"\n]\n" })?;
+            }
+            RecordFormat::Jsonl | RecordFormat::Csv => {}
+            RecordFormat::Zeek => {
+                let close = zeek_header_time(self.clock);
+                let out = self.plain()?;
+                writeln!(out, "#close\t{close}")?;
+            }
+        }
+        match &mut self.sink {
+            Sink::Plain(out) => out.flush(),
+            Sink::Csv(csv) => csv.flush(),
+        }
+    }
+
+    fn plain(&mut self) -> io::Result<&mut dyn Write> {
+        match &mut self.sink {
+            Sink::Plain(out) => Ok(&mut **out),
+            Sink::Csv(_) => Err(io::Error::other("record writer: CSV sink used as plain")),
+        }
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        match self.format {
+            RecordFormat::Table => {
+                let header = table_indices::<R>()
+                    .map(|i| {
+                        R::columns()
+                            .get(i)
+                            .map_or(String::new(), |c| escape::terminal(c.name).into_owned())
+                    })
+                    .collect();
+                self.table.push(header);
+                Ok(())
+            }
+            RecordFormat::Json => self.plain()?.write_all(b"["),
+            RecordFormat::Jsonl => Ok(()),
+            RecordFormat::Csv => {
+                let Sink::Csv(csv) = &mut self.sink else {
+                    return Ok(());
+                };
+                csv.write_record(R::columns().iter().map(|c| c.name))
+                    .map_err(csv_to_io)
+            }
+            RecordFormat::Zeek => {
+                let open = zeek_header_time(self.clock);
+                let out = self.plain()?;
+                out.write_all(b"#separator \\x09\n#set_separator\t,\n")?;
+                out.write_all(b"#empty_field\t(empty)\n#unset_field\t-\n")?;
+                writeln!(out, "#path\t{}", R::zeek_path())?;
+                writeln!(out, "#open\t{open}")?;
+                out.write_all(b"#fields")?;
+                for column in R::columns() {
+                    write!(out, "\t{}", column.name)?;
+                }
+                out.write_all(b"\n#types")?;
+                for column in R::columns() {
+                    write!(out, "\t{}", column.zeek_type)?;
+                }
+                out.write_all(b"\n")
+            }
+        }
+    }
+
+    fn table_row(&mut self, record: &R) {
+        let row = table_indices::<R>()
+            .map(|i| {
+                self.scratch.clear();
+                render_plain(&mut self.scratch, &record.cell(i), "-");
+                escape::terminal(&self.scratch).into_owned()
+            })
+            .collect();
+        self.table.push(row);
+    }
+
+    fn write_table(&mut self) -> io::Result<()> {
+        let columns = self.table.first().map_or(0, Vec::len);
+        let mut widths = vec![0usize; columns];
+        for row in &self.table {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let right_aligned: Vec<bool> = table_indices::<R>()
+            .map(|i| {
+                R::columns()
+                    .get(i)
+                    .is_some_and(|c| matches!(c.zeek_type, "count" | "int" | "interval" | "port"))
+            })
+            .collect();
+        let Sink::Plain(out) = &mut self.sink else {
+            return Ok(());
+        };
+        for row in &self.table {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                let width = widths.get(i).copied().unwrap_or(0);
+                let last = i + 1 == row.len();
+                if i > 0 {
+                    line.push_str(TABLE_GAP);
+                }
+                if right_aligned.get(i).copied().unwrap_or(false) {
+                    let _ = write!(line, "{cell:>width$}");
+                } else if last {
+                    line.push_str(cell);
+                } else {
+                    let _ = write!(line, "{cell:<width$}");
+                }
+            }
+            out.write_all(line.trim_end().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn csv_row(&mut self, record: &R) -> io::Result<()> {
+        let columns = R::columns().len();
+        let mut cells: Vec<String> = Vec::with_capacity(columns);
+        for i in 0..columns {
+            self.scratch.clear();
+            render_plain(&mut self.scratch, &record.cell(i), "");
+            cells.push(escape::csv_cell(&self.scratch).into_owned());
+        }
+        let Sink::Csv(csv) = &mut self.sink else {
+            return Ok(());
+        };
+        csv.write_record(&cells).map_err(csv_to_io)
+    }
+
+    fn zeek_row(&mut self, record: &R) -> io::Result<()> {
+        self.scratch.clear();
+        for i in 0..R::columns().len() {
+            if i > 0 {
+                self.scratch.push('\t');
+            }
+            render_zeek(&mut self.scratch, &record.cell(i), false);
+        }
+        self.scratch.push('\n');
+        let line = std::mem::take(&mut self.scratch);
+        let result = self.plain().and_then(|out| out.write_all(line.as_bytes()));
+        self.scratch = line;
+        result
+    }
+}
+
+fn table_indices<R: TabularRecord>() -> impl Iterator<Item = usize> {
+    let all = 0..R::columns().len();
+    let chosen = R::table_columns();
+    all.filter(move |i| chosen.is_none_or(|c| c.contains(i)))
+}
+
+fn csv_to_io(err: csv::Error) -> io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// `YYYY-MM-DD-HH-MM-SS`, as Zeek writes `#open` and `#close`.
+fn zeek_header_time(clock: ZeekClock) -> String {
+    let t = match clock {
+        ZeekClock::Fixed(t) => time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        ZeekClock::Wall => time::OffsetDateTime::now_utc(),
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]-[hour]-[minute]-[second]");
+    t.format(&format).unwrap_or_default()
+}
+
+/// Seconds with 6 decimals from nanoseconds, exact (no float), as Zeek prints `interval`.
+fn push_seconds(out: &mut String, nanos: i64) {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let abs = nanos.unsigned_abs();
+    let micros = abs / 1000;
+    let _ = write!(
+        out,
+        "{sign}{}.{:06}",
+        micros / 1_000_000,
+        micros % 1_000_000
+    );
+}
+
+/// Render a cell for the table and CSV: lists joined by `,`, absent as `absent`.
+fn render_plain(out: &mut String, cell: &Cell<'_>, absent: &str) {
+    match cell {
+        Cell::Absent => out.push_str(absent),
+        Cell::Text(s) => out.push_str(s),
+        Cell::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Cell::Count(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Cell::Float(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Cell::Seconds(nanos) => push_seconds(out, *nanos),
+        Cell::Time(t) => {
+            let _ = write!(out, "{t}");
+        }
+        Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Cell::Addr(a) => {
+            let _ = write!(out, "{a}");
+        }
+        Cell::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                render_plain(out, item, absent);
+            }
+        }
+    }
+}
+
+/// Zeek's reserved field contents: a string equal to one of them gets its first byte escaped.
+const ZEEK_UNSET: &str = "-";
+const ZEEK_EMPTY: &str = "(empty)";
+
+/// Render a cell as Zeek's ASCII writer does. `in_set` also escapes the set separator.
+fn render_zeek(out: &mut String, cell: &Cell<'_>, in_set: bool) {
+    match cell {
+        Cell::Absent => out.push_str(ZEEK_UNSET),
+        Cell::Text(s) if s.is_empty() => out.push_str(ZEEK_EMPTY),
+        Cell::Text(s) => {
+            let bytes = s.as_bytes();
+            let reserved = *s == ZEEK_UNSET || *s == ZEEK_EMPTY;
+            for (i, &b) in bytes.iter().enumerate() {
+                let escape =
+                    (reserved && i == 0) || !(0x20..0x7f).contains(&b) || (in_set && b == b',');
+                if escape {
+                    let _ = write!(out, "\\x{b:02x}");
+                } else {
+                    out.push(char::from(b));
+                }
+            }
+        }
+        Cell::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
+        Cell::Float(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Cell::List(items) if items.is_empty() => out.push_str(ZEEK_EMPTY),
+        Cell::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                render_zeek(out, item, true);
+            }
+        }
+        other => render_plain(out, other, ZEEK_UNSET),
+    }
+}
+
+/// One record as a JSON object: absent cells omitted, nested groups as objects (an object whose
+/// cells are all absent is omitted).
+fn write_json_object<R: TabularRecord>(out: &mut dyn Write, record: &R) -> io::Result<()> {
+    let columns = R::columns();
+    out.write_all(b"{")?;
+    let mut first = true;
+    let mut i = 0;
+    while let Some(column) = columns.get(i) {
+        match column.json_parent {
+            None => {
+                let cell = record.cell(i);
+                if !cell.is_absent() {
+                    write_json_key(out, column.json_key, &mut first)?;
+                    write_json_value(out, &cell)?;
+                }
+                i += 1;
+            }
+            Some(parent) => {
+                let end = columns
+                    .iter()
+                    .skip(i)
+                    .position(|c| c.json_parent != Some(parent))
+                    .map_or(columns.len(), |n| i + n);
+                let cells: Vec<(usize, Cell<'_>)> = (i..end).map(|j| (j, record.cell(j))).collect();
+                if cells.iter().any(|(_, c)| !c.is_absent()) {
+                    write_json_key(out, parent, &mut first)?;
+                    out.write_all(b"{")?;
+                    let mut inner_first = true;
+                    for (j, cell) in &cells {
+                        if cell.is_absent() {
+                            continue;
+                        }
+                        let key = columns.get(*j).map_or("", |c| c.json_key);
+                        write_json_key(out, key, &mut inner_first)?;
+                        write_json_value(out, cell)?;
+                    }
+                    out.write_all(b"}")?;
+                }
+                i = end;
+            }
+        }
+    }
+    out.write_all(b"}")
+}
+
+fn write_json_key(out: &mut dyn Write, key: &str, first: &mut bool) -> io::Result<()> {
+    if !*first {
+        out.write_all(b",")?;
+    }
+    *first = false;
+    serde_json::to_writer(&mut *out, key).map_err(io::Error::from)?;
+    out.write_all(b":")
+}
+
+fn write_json_value(out: &mut dyn Write, cell: &Cell<'_>) -> io::Result<()> {
+    let mut out = out;
+    match cell {
+        Cell::Absent => out.write_all(b"null"),
+        Cell::Text(s) => serde_json::to_writer(&mut out, s.as_ref()).map_err(io::Error::from),
+        Cell::Int(v) => write!(out, "{v}"),
+        Cell::Count(v) => write!(out, "{v}"),
+        Cell::Float(v) => write_json_float(out, *v),
+        Cell::Seconds(nanos) => write_json_float(out, *nanos as f64 / 1e9),
+        Cell::Time(t) => write_json_float(out, t.as_secs_f64()),
+        Cell::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+        Cell::Addr(a) => write!(out, "\"{a}\""),
+        Cell::List(items) => {
+            out.write_all(b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_json_value(out, item)?;
+            }
+            out.write_all(b"]")
+        }
+    }
+}
+
+/// JSON has no NaN or infinity: those become `null`.
+fn write_json_float(out: &mut dyn Write, v: f64) -> io::Result<()> {
+    if v.is_finite() {
+        serde_json::to_writer(out, &v).map_err(io::Error::from)
+    } else {
+        out.write_all(b"null")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Row {
+        name: String,
+        count: Option<u64>,
+        when: Timestamp,
+        tags: Vec<String>,
+        pid: Option<u32>,
+        exe: Option<String>,
+    }
+
+    const COLUMNS: &[Column] = &[
+        Column::new("ts", "time"),
+        Column::new("id.name", "string"),
+        Column::new("count", "count"),
+        Column::new("tags", "set[string]"),
+        Column::nested("process.pid", "process", "pid", "count"),
+        Column::nested("process.exe", "process", "exe", "string"),
+    ];
+
+    impl TabularRecord for Row {
+        fn columns() -> &'static [Column] {
+            COLUMNS
+        }
+        fn cell(&self, index: usize) -> Cell<'_> {
+            match index {
+                0 => Cell::Time(self.when),
+                1 => Cell::str(&self.name),
+                2 => self.count.map_or(Cell::Absent, Cell::Count),
+                3 => Cell::str_list(&self.tags),
+                4 => self.pid.map_or(Cell::Absent, |p| Cell::Count(u64::from(p))),
+                5 => Cell::opt_str(self.exe.as_deref()),
+                _ => Cell::Absent,
+            }
+        }
+        fn zeek_path() -> &'static str {
+            "test"
+        }
+    }
+
+    fn rows() -> Vec<Row> {
+        vec![
+            Row {
+                name: "a\tb\x1b".into(),
+                count: Some(7),
+                when: Timestamp::from_secs_nanos(1_258_531_221, 486_539_000),
+                tags: vec!["x,y".into(), "z".into()],
+                pid: Some(42),
+                exe: Some("/bin/curl".into()),
+            },
+            Row {
+                name: "-".into(),
+                count: None,
+                when: Timestamp::from_secs_nanos(2, 0),
+                tags: vec![],
+                pid: None,
+                exe: None,
+            },
+        ]
+    }
+
+    fn render(format: RecordFormat) -> String {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut writer = RecordWriter::<Row>::new(format, &mut buf)
+            .with_zeek_clock(ZeekClock::Fixed(Timestamp::from_secs_nanos(0, 0)));
+        writer.write_all(&rows()).unwrap();
+        writer.finish().unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn zeek_tsv_matches_zeek_layout_and_escapes() {
+        let text = render(RecordFormat::Zeek);
+        let expected = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n\
+            #unset_field\t-\n#path\ttest\n#open\t1970-01-01-00-00-00\n\
+            #fields\tts\tid.name\tcount\ttags\tprocess.pid\tprocess.exe\n\
+            #types\ttime\tstring\tcount\tset[string]\tcount\tstring\n\
+            1258531221.486539\ta\\x09b\\x1b\t7\tx\\x2cy,z\t42\t/bin/curl\n\
+            2.000000\t\\x2d\t-\t(empty)\t-\t-\n#close\t1970-01-01-00-00-00\n";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn json_omits_absent_and_nests_groups() {
+        let text = render(RecordFormat::Json);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let rows = value.as_array().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["id.name"], "a\tb\x1b");
+        assert_eq!(rows[0]["process"]["pid"], 42);
+        assert_eq!(rows[0]["process"]["exe"], "/bin/curl");
+        assert_eq!(rows[0]["tags"], serde_json::json!(["x,y", "z"]));
+        assert_eq!(rows[0]["ts"].as_f64().unwrap(), 1_258_531_221.486_539);
+        assert!(rows[1].get("count").is_none());
+        assert!(rows[1].get("process").is_none());
+        assert_eq!(rows[1]["tags"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn empty_json_is_an_empty_array() {
+        let mut buf: Vec<u8> = Vec::new();
+        RecordWriter::<Row>::new(RecordFormat::Json, &mut buf)
+            .finish()
+            .unwrap();
+        assert_eq!(buf, b"[]\n");
+    }
+
+    #[test]
+    fn jsonl_is_one_object_per_line() {
+        let text = render(RecordFormat::Jsonl);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        for line in lines {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v.is_object());
+        }
+    }
+
+    #[test]
+    fn csv_has_header_and_neutralised_formulas() {
+        let text = render(RecordFormat::Csv);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header[1], "id.name");
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&records[0][1], "a\tb\x1b");
+        assert_eq!(&records[0][3], "x,y,z");
+        assert_eq!(&records[1][1], "'-");
+        assert_eq!(&records[1][2], "");
+    }
+
+    #[test]
+    fn table_is_aligned_and_terminal_safe() {
+        let text = render(RecordFormat::Table);
+        assert!(!text.contains('\x1b'));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let col = lines[0].find("id.name").unwrap();
+        assert_eq!(&lines[1][col..col + 2], "a\\");
+        assert_eq!(&lines[2][col..col + 1], "-");
+    }
+
+    #[test]
+    fn seconds_are_exact() {
+        let mut s = String::new();
+        push_seconds(&mut s, 1_500_000_000);
+        assert_eq!(s, "1.500000");
+        s.clear();
+        push_seconds(&mut s, -2_000);
+        assert_eq!(s, "-0.000002");
+    }
+}
