@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Expected decoder output, from tshark (an independent decoder), for every corpus file tshark
-# reads. For each frame: the innermost transport as tshark dissects it, with its IP addresses
+# reads. For each packet record: the innermost transport as tshark dissects it, with its IP addresses
 # and ports, classified the way netforensic decodes (tunnels removed, fragments reassembled,
 # ICMP errors are ICMP: the packet an ICMP error quotes does not count).
 #
@@ -20,17 +20,23 @@ printf 'file\ttcp\tudp\ticmp\tnone\n' > "$out/counts.tsv"
 tail -n +2 "$corpus/MANIFEST.tsv" | cut -f1,6 | while IFS=$'\t' read -r file format; do
   case "$format" in unreadable*) continue ;; esac
   tshark -n -r "$corpus/$file" -T fields -E separator='|' -E occurrence=a -E aggregator=, \
-    -e frame.number -e frame.protocols -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
+    -e frame.number -e frame.encap_type -e frame.protocols -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
     -e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport 2>/dev/null |
   python3 -c '
 import os, sys
 file, out = sys.argv[1], sys.argv[2]
 TUNNEL_AFTER_UDP = {"teredo", "vxlan"}
 rows, counts = [], {"tcp": 0, "udp": 0, "icmp": 0, "none": 0}
+number = 0
 for line in sys.stdin:
     f = line.rstrip("\n").split("|")
-    number, protocols = f[0], f[1].split(":")
-    lists = [x.split(",") if x else [] for x in f[2:]]
+    # tshark 4 lists pcapng custom blocks as frames without an encapsulation: they are not
+    # packet records (capinfos does not count them), so they are skipped and frames renumbered.
+    if not f[1]:
+        continue
+    number += 1
+    protocols = f[2].split(":")
+    lists = [x.split(",") if x else [] for x in f[3:]]
     ip_src, ip_dst, ip6_src, ip6_dst, tsp, tdp, usp, udp_ = lists
     seen = {"ip": 0, "ipv6": 0, "tcp": 0, "udp": 0}
     last_ip = None
@@ -56,7 +62,7 @@ for line in sys.stdin:
                 dport = dp[k] if k < len(dp) else "-"
             break
     counts[cls] += 1
-    rows.append("\t".join([number, cls, src, dst, sport, dport]))
+    rows.append("\t".join([str(number), cls, src, dst, sport, dport]))
 print("\t".join([file] + [str(counts[c]) for c in ("tcp", "udp", "icmp", "none")]))
 if len(rows) <= int(os.environ["MAX_FRAMES_LISTED"]):
     with open(os.path.join(out, "frames", file.replace("/", "__") + ".tsv"), "w") as w:

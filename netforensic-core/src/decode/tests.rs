@@ -88,6 +88,13 @@ fn vxlan_syn() {
     };
     assert!(flags.syn() && !flags.ack());
     assert_eq!((seq, payload_len), (0x5aafe1a8, 0));
+    let carrier = d.tunnel_carrier().unwrap();
+    assert_eq!(
+        (carrier.src, carrier.dst),
+        (v4("10.1.200.131"), v4("10.1.1.172"))
+    );
+    assert_eq!((carrier.src_port, carrier.dst_port), (50000, 4789));
+    assert_eq!((carrier.ip_len, carrier.payload_len), (110, 82));
 }
 
 /// encap/zeek_Teredo.pcap frame 6: Teredo with authentication and origin indication headers,
