@@ -190,3 +190,36 @@ fn corpus_matches_tshark() {
         mismatches.len()
     );
 }
+
+/// Rough decoder throughput on the corpus's largest trace (run with `--release --ignored`):
+/// a guard against accidental per-packet allocation or quadratic work, not a benchmark.
+#[test]
+#[ignore]
+fn decode_throughput() {
+    let corpus = std::env::var_os("NETFORENSIC_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/corpus"));
+    let mut reader = CaptureReader::open(&corpus.join("large/zeek_echo-connections.pcap")).unwrap();
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame() {
+        frames.push((frame.link_type, frame.ts, frame.data.to_vec()));
+    }
+    let bytes: usize = frames.iter().map(|f| f.2.len()).sum();
+    let passes = 50;
+    let start = std::time::Instant::now();
+    let mut packets = 0u64;
+    for _ in 0..passes {
+        let mut decoder = Decoder::new();
+        for (link_type, ts, data) in &frames {
+            if let Decoded::Packet(_) = decoder.decode(*link_type, *ts, data) {
+                packets += 1;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{packets} packets, {:.0} MB/s, {:.1} M frames/s",
+        (bytes * passes) as f64 / secs / 1e6,
+        (frames.len() * passes) as f64 / secs / 1e6
+    );
+}
