@@ -248,10 +248,17 @@ impl Decoder {
         let Some(info) = packet.fragment else {
             return finish(stats, &packet, tunnel, facts, false);
         };
-        if info.offset == 0 && packet.payload.len() < packet.payload_len as usize {
-            // A first fragment cut by snaplen can never be reassembled; its transport header
-            // is all there is to know, so it counts as it stands (Wireshark does the same).
-            return finish(stats, &packet, tunnel, facts, false);
+        if packet.payload.len() < packet.payload_len as usize {
+            // A fragment cut by snaplen can never be reassembled. As Zeek does
+            // ("incompletely_captured_fragment"), the first one counts as it stands (its
+            // transport header is all there is to know; Wireshark agrees) and the others
+            // are dropped.
+            if info.offset == 0 {
+                return finish(stats, &packet, tunnel, facts, false);
+            }
+            stats.fragments_dropped += 1;
+            stats.malformed += 1;
+            return Decoded::Malformed;
         }
         let (outcome, dropped) = fragments.add(ts, &packet, info);
         stats.fragments_dropped += dropped;

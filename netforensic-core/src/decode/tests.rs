@@ -235,6 +235,34 @@ fn ipv4_fragments_reassemble_into_one_packet() {
 }
 
 #[test]
+fn snaplen_cut_fragments_follow_zeek() {
+    // First fragment (MF, offset 0) claiming 100 bytes, 16 captured: decoded as it stands.
+    let mut first = ipv4_header(120, 5, 0x2000, 17);
+    first.extend_from_slice(&[
+        0x04, 0xd2, 0x00, 0x35, 0x00, 200, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+    let mut d = Decoder::new();
+    let p = packet(&mut d, 101, &first);
+    assert!(matches!(
+        p.transport,
+        Transport::Udp {
+            src_port: 1234,
+            payload_len: 92,
+            ..
+        }
+    ));
+    // A later fragment cut short is dropped at once.
+    let mut later = ipv4_header(120, 5, 0x2000 | 13, 17);
+    later.extend_from_slice(&[0; 16]);
+    assert!(matches!(
+        d.decode(LinkType::RAW, ts(0), &later),
+        Decoded::Malformed
+    ));
+    assert_eq!(d.stats().fragments_dropped, 1);
+    assert_eq!(d.stats().fragments_held, 0);
+}
+
+#[test]
 fn icmp_error_is_icmp_not_the_quoted_flow() {
     let mut quoted = ipv4_header(28, 1, 0, 17);
     quoted.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 8, 0, 0]);
