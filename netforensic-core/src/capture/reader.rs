@@ -71,8 +71,6 @@ pub struct CaptureReader {
     last_ts: Option<i64>,
     /// The next frame, read ahead by `open` to tell "nothing readable" from "partly readable".
     pending: Option<FrameLoc>,
-    /// Where the frame lent out last lies.
-    current: Option<FrameLoc>,
     summary: CaptureSummary,
 }
 
@@ -141,7 +139,6 @@ impl CaptureReader {
             pcap_headers_seen: 0,
             last_ts: None,
             pending: None,
-            current: None,
             summary: CaptureSummary::default(),
         };
         reader.read_file_header()?;
@@ -211,8 +208,6 @@ impl CaptureReader {
             None => self.advance()?,
         };
         let index = self.summary.packets.saturating_sub(1);
-        self.current = Some(loc);
-        let loc = self.current.as_mut()?;
         let data = self
             .input
             .slice(loc.data_at, loc.data_len)
@@ -225,7 +220,7 @@ impl CaptureReader {
             link_type: loc.link_type,
             orig_len: loc.orig_len,
             data,
-            meta: loc.meta.take(),
+            meta: loc.meta,
         })
     }
 
@@ -372,7 +367,8 @@ impl CaptureReader {
 
     /// A new file header (concatenated captures) at `pos`: switch to it, or treat a bad one
     /// as damage.
-    fn switch_header(&mut self, pcapng_next: bool) -> Step {
+    fn switch_header(&mut self) -> Step {
+        let pcapng_next = pcapng::shb_byte_order(self.input.from(self.pos)).is_some();
         let result = if pcapng_next {
             self.begin_section()
         } else {
@@ -386,34 +382,50 @@ impl CaptureReader {
 
     fn step_pcap(&mut self, layout: PcapLayout) -> Step {
         let header_len = layout.record_header_len;
-        let held = self.input.fill(self.pos, header_len);
-        if held == 0 {
-            return Step::End;
-        }
-        let rest = self.input.from(self.pos);
-        if pcap::magic(rest).is_some() {
-            return self.switch_header(false);
-        }
-        if pcapng::shb_byte_order(rest).is_some() {
-            return self.switch_header(true);
-        }
-        let Some(header) = pcap::record_header(rest, 0, &layout) else {
-            return self.truncated(
-                held,
-                format!("the input ends inside a record header ({held} of {header_len} bytes)"),
-            );
+        // Fast path: header and body already held (always, for a mapped file).
+        let held_now = self.input.from(self.pos).len();
+        let header = match pcap::record_header(self.input.from(self.pos), 0, &layout) {
+            Some(header) => header,
+            None => {
+                let held = self.input.fill(self.pos, header_len);
+                if held == 0 {
+                    return Step::End;
+                }
+                match pcap::record_header(self.input.from(self.pos), 0, &layout) {
+                    Some(header) => header,
+                    None => {
+                        if self.at_file_header() {
+                            return self.switch_header();
+                        }
+                        return self.truncated(
+                            held,
+                            format!(
+                                "the input ends inside a record header \
+                                 ({held} of {header_len} bytes)"
+                            ),
+                        );
+                    }
+                }
+            }
         };
         if let Some(problem) = pcap::record_problem(&header, &layout) {
+            // A file header parses as a record with original length 0 (its sigfigs field):
+            // concatenated captures are found here, off the hot path.
+            if self.at_file_header() {
+                return self.switch_header();
+            }
             self.resync(problem);
             return Step::Continue;
         }
         let total = header_len + header.caplen as usize;
-        let held = self.input.fill(self.pos, total);
-        if held < total {
-            return self.truncated(
-                held,
-                format!("the last record is cut off ({held} of {total} bytes present)"),
-            );
+        if held_now < total {
+            let held = self.input.fill(self.pos, total);
+            if held < total {
+                return self.truncated(
+                    held,
+                    format!("the last record is cut off ({held} of {total} bytes present)"),
+                );
+            }
         }
         let loc = FrameLoc {
             data_at: self.pos + header_len as u64,
@@ -430,17 +442,23 @@ impl CaptureReader {
         Step::Frame(loc)
     }
 
+    /// A valid pcap file header or pcapng Section Header Block starts at `pos`.
+    fn at_file_header(&mut self) -> bool {
+        self.input.fill(self.pos, pcap::FILE_HEADER_LEN);
+        let rest = self.input.from(self.pos);
+        pcapng::shb_byte_order(rest).is_some() || matches!(pcap::parse_header(rest), Ok(Some(_)))
+    }
+
     fn step_pcapng(&mut self) -> Step {
         let held = self.input.fill(self.pos, pcapng::BLOCK_MIN_LEN);
         if held == 0 {
             return Step::End;
         }
         let rest = self.input.from(self.pos);
-        if pcapng::shb_byte_order(rest).is_some() {
-            return self.switch_header(true);
-        }
-        if pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_))) {
-            return self.switch_header(false);
+        if pcapng::shb_byte_order(rest).is_some()
+            || (pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_))))
+        {
+            return self.switch_header();
         }
         if held < pcapng::BLOCK_MIN_LEN {
             return self.truncated(
