@@ -255,3 +255,40 @@ fn streamed_damage_matches_mapped_damage() {
     assert_eq!(streamed, mapped.len());
     assert_eq!(reader.summary().damage, mapped_summary.damage);
 }
+
+#[test]
+fn byte_ranges_over_damaged_captures_agree_with_the_sequential_read() {
+    for name in all() {
+        let mut bytes = corpus_file(name);
+        let at = bytes.len() / 3;
+        bytes[at..at + 2000].copy_from_slice(&noise(2000, 5));
+        let at = bytes.len() * 2 / 3;
+        bytes[at..at + 1500].fill(0);
+        let bytes: Arc<[u8]> = bytes.into();
+        let keys = |mut reader: CaptureReader| {
+            let mut out = Vec::new();
+            while let Some(f) = reader.next_frame() {
+                out.push((f.offset, f.ts.nanos(), f.data.len()));
+            }
+            (out, reader.into_summary())
+        };
+        let source = || CaptureSource::Bytes {
+            name: name.into(),
+            bytes: bytes.clone(),
+        };
+        let (sequential, summary) = keys(CaptureReader::from_source(source()).unwrap());
+        let len = bytes.len() as u64;
+        for parts in [2u64, 4] {
+            let mut joined = Vec::new();
+            let mut damage = Vec::new();
+            for i in 0..parts {
+                let range = len * i / parts..len * (i + 1) / parts;
+                let (frames, s) = keys(CaptureReader::from_range(source(), range).unwrap());
+                joined.extend(frames);
+                damage.extend(s.damage);
+            }
+            assert_eq!(joined, sequential, "{name}: {parts} ranges");
+            assert_eq!(damage, summary.damage, "{name}: {parts} ranges");
+        }
+    }
+}
