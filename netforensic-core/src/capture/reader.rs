@@ -354,7 +354,7 @@ impl CaptureReader {
     fn step_pcap(&mut self, layout: PcapLayout) -> Step {
         let header_len = layout.record_header_len;
         // Fast path: header and body already held (always, for a mapped file).
-        let held_now = self.input.from(self.pos).len();
+        let mut held_now = self.input.from(self.pos).len();
         let header = match pcap::record_header(self.input.from(self.pos), 0, &layout) {
             Some(header) => header,
             None => {
@@ -379,16 +379,34 @@ impl CaptureReader {
                 }
             }
         };
-        if let Some(problem) = pcap::record_problem(&header, &layout) {
-            // A file header parses as a record with original length 0 (its sigfigs field):
-            // concatenated captures are found here, off the hot path.
-            if self.at_file_header() {
-                return self.switch_header();
-            }
-            self.resync(problem);
-            return Step::Continue;
-        }
         let total = header_len + header.caplen as usize;
+        match pcap::record_verdict(&header, &layout) {
+            pcap::Verdict::Good => {}
+            verdict => {
+                // A file header parses as a record with original length 0 (its sigfigs
+                // field): concatenated captures are found here, off the hot path.
+                if self.at_file_header() {
+                    return self.switch_header();
+                }
+                let keep = match &verdict {
+                    pcap::Verdict::Doubtful(_) => {
+                        self.input.fill(self.pos, total + header_len);
+                        let next_at = usize::try_from(self.pos - self.input.base())
+                            .ok()
+                            .and_then(|rel| rel.checked_add(total));
+                        let next = next_at
+                            .and_then(|at| pcap::record_header(self.input.window(), at, &layout));
+                        pcap::doubtful_is_kept(&header, &layout, self.last_ts, next.as_ref())
+                    }
+                    _ => false,
+                };
+                if !keep {
+                    self.resync(verdict.into_problem().unwrap_or_default());
+                    return Step::Continue;
+                }
+            }
+        }
+        held_now = held_now.max(self.input.from(self.pos).len());
         if held_now < total {
             let held = self.input.fill(self.pos, total);
             if held < total {

@@ -475,3 +475,19 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn doubtful_records_are_kept_when_their_neighbours_agree() {
+    // A writer that stores more captured bytes than the original length, on every record.
+    let records: Vec<(u32, u32, u32)> = (0..20).map(|i| (1_600_000_000 + i, 60, 50)).collect();
+    let (frames, summary) = read_all(&build_pcap(&records)).unwrap();
+    assert_eq!(frames.len(), 20);
+    assert!(summary.complete());
+    // ... and one with original length 0 between good records.
+    let mut records: Vec<(u32, u32, u32)> = (0..10).map(|i| (1_600_000_000 + i, 40, 40)).collect();
+    records[4].2 = 0;
+    records[4].1 = 0;
+    let (frames, summary) = read_all(&build_pcap(&records)).unwrap();
+    assert_eq!(frames.len(), 10);
+    assert!(summary.complete());
+}
