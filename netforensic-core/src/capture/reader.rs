@@ -439,13 +439,21 @@ impl CaptureReader {
     }
 
     fn step_pcapng(&mut self) -> Step {
-        let held = self.input.fill(self.pos, pcapng::BLOCK_MIN_LEN);
-        if held == 0 {
-            return Step::End;
+        let mut held = self.input.from(self.pos).len();
+        if held < pcapng::BLOCK_MIN_LEN {
+            held = self.input.fill(self.pos, pcapng::BLOCK_MIN_LEN);
+            if held == 0 {
+                return Step::End;
+            }
         }
         let rest = self.input.from(self.pos);
-        if pcapng::shb_byte_order(rest).is_some()
-            || (pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_))))
+        let order = self.section.order.unwrap_or(ByteOrder::Little);
+        let block_type = order.u32(rest, 0).unwrap_or(0);
+        // A new section, or a classic pcap header (concatenation); checked only for block
+        // types that are not packets, to keep the common path short.
+        if !matches!(block_type, pcapng::EPB | pcapng::SPB)
+            && (pcapng::shb_byte_order(rest).is_some()
+                || (pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_)))))
         {
             return self.switch_header();
         }
@@ -455,8 +463,6 @@ impl CaptureReader {
                 format!("the input ends inside a block header ({held} of 12 bytes)"),
             );
         }
-        let order = self.section.order.unwrap_or(ByteOrder::Little);
-        let block_type = order.u32(rest, 0).unwrap_or(0);
         let len = order.u32(rest, 4).unwrap_or(0) as usize;
         if len < pcapng::BLOCK_MIN_LEN || len % 4 != 0 || len > MAX_RECORD_LEN {
             self.resync(format!(
@@ -465,7 +471,9 @@ impl CaptureReader {
             ));
             return Step::Continue;
         }
-        let held = self.input.fill(self.pos, len);
+        if held < len {
+            held = self.input.fill(self.pos, len);
+        }
         let Some(block) = self.input.slice(self.pos, len) else {
             return self.beyond_end(
                 len,
