@@ -221,10 +221,13 @@ fn shard_of(packet: &Packet<'_>, shards: usize) -> usize {
     };
     let a = endpoint_hash(packet.src, ports.0);
     let b = endpoint_hash(packet.dst, ports.1);
-    let mixed = (a ^ b)
-        .wrapping_add(a.wrapping_mul(b) | 1)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    ((mixed >> 32) % shards as u64) as usize
+    // Order-independent combination, then a full avalanche (splitmix64's finaliser) so that
+    // every output bit depends on every input bit.
+    let mut z = a.min(b).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ a.max(b);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z % shards as u64) as usize
 }
 
 fn endpoint_hash(addr: IpAddr, port: u16) -> u64 {
