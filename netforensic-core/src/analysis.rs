@@ -97,6 +97,7 @@ pub fn analyze_capture(
     finished.sort_by_key(|c| (c.ts, c.id));
     let uids: std::collections::HashMap<u64, String> =
         finished.iter().map(|c| (c.id, c.uid.clone())).collect();
+    let dns_flows = dns.dns_flows();
     let (dns_records, resolutions, dns_stats) =
         dns.finish(&|id| uids.get(&id).cloned().unwrap_or_default());
     let in_flow_names = names.finish();
@@ -104,6 +105,11 @@ pub fn analyze_capture(
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
+    for record in &mut records {
+        if record.conn.service.is_none() && dns_flows.binary_search(&record.conn.id).is_ok() {
+            record.conn.service = Some("dns".to_string());
+        }
+    }
     let summary = reader.into_summary();
     if options.naming || options.dns {
         crate::naming::assign_names(

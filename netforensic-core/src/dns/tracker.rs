@@ -39,6 +39,10 @@ enum Kind {
 
 struct FlowDns {
     kind: Kind,
+    /// A DNS message was read on this connection.
+    parsed: bool,
+    /// Listed in `dns_flows`.
+    counted: bool,
     netbios: bool,
     confirmed: bool,
     pending: VecDeque<DnsRecord>,
@@ -56,6 +60,8 @@ pub struct DnsTracker {
     /// Finished records with their flow id (the uid is filled in at the end).
     done: Vec<(FlowId, DnsRecord)>,
     resolutions: Vec<Resolution>,
+    /// Connections that carried DNS (for conn.log's `service`), in order of discovery.
+    dns_flows: Vec<FlowId>,
 }
 
 fn is_dns_port(port: u16) -> bool {
@@ -98,6 +104,8 @@ impl DnsTracker {
                 };
                 self.flows.entry(touch.id).or_insert(FlowDns {
                     kind,
+                    parsed: false,
+                    counted: false,
                     netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
                     confirmed: false,
                     pending: VecDeque::new(),
@@ -163,6 +171,17 @@ impl DnsTracker {
                 }
             }
         }
+        if !state.counted && state.parsed && (state.kind == Kind::Dns || state.confirmed) {
+            state.counted = true;
+            self.dns_flows.push(touch.id);
+        }
+    }
+
+    /// Connections on which DNS was seen so far (sorted), to set their `service` to `dns`.
+    pub fn dns_flows(&self) -> Vec<FlowId> {
+        let mut ids = self.dns_flows.clone();
+        ids.sort_unstable();
+        ids
     }
 
     /// The connection `id` ended; flush its unanswered queries.
@@ -237,6 +256,7 @@ fn handle_message(
         stats.malformed += 1;
         return;
     };
+    state.parsed = true;
     if message.damaged {
         stats.malformed += 1;
     }
