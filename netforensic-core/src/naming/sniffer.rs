@@ -228,6 +228,45 @@ mod tests {
         assert_eq!(found[1].1.service, "http");
     }
 
+    /// A DTLS 1.2 ClientHello datagram (RFC 6347 4.2.2) with SNI `name`, built by hand.
+    fn dtls_client_hello(name: &str) -> Vec<u8> {
+        let tls_hello = tls::tests::client_hello(name);
+        // TLS body after the 4-byte handshake header: version, random, session id, then the
+        // rest. DTLS adds a cookie after the session id.
+        let body_tls = &tls_hello[4..];
+        let mut body = vec![0xfe, 0xfd];
+        body.extend_from_slice(&body_tls[2..34]); // random
+        body.push(0); // session id
+        body.push(0); // cookie
+        body.extend_from_slice(&body_tls[35..]); // ciphers, compression, extensions
+        let len = body.len() as u32;
+        let mut handshake = vec![1, (len >> 16) as u8, (len >> 8) as u8, len as u8, 0, 0];
+        handshake.extend_from_slice(&[0, 0, 0]); // fragment offset
+        handshake.extend_from_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8]);
+        handshake.extend_from_slice(&body);
+        let mut record = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0];
+        record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
+        record.extend_from_slice(&handshake);
+        record
+    }
+
+    #[test]
+    fn dtls_client_hello_sni() {
+        let mut s = NameSniffer::new();
+        let datagram = dtls_client_hello("dtls.example");
+        s.observe(&touch(Proto::Udp, 3), Timestamp(0), None, &datagram);
+        let found = s.finish();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1.name, "dtls.example");
+        assert_eq!(found[0].1.source, NameSource::DtlsSni);
+        assert_eq!(found[0].1.service, "dtls");
+        for cut in 0..datagram.len() {
+            let mut s = NameSniffer::new();
+            s.observe(&touch(Proto::Udp, 3), Timestamp(0), None, &datagram[..cut]);
+            assert!(s.finish().is_empty());
+        }
+    }
+
     #[test]
     fn crypto_prefix_handles_overlap_and_gaps() {
         let mut pieces = vec![
