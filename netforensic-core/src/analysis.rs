@@ -100,14 +100,20 @@ pub fn analyze_capture(
     let dns_flows = dns.dns_flows();
     let (dns_records, resolutions, dns_stats) =
         dns.finish(&|id| uids.get(&id).cloned().unwrap_or_default());
-    let in_flow_names = names.finish();
+    let (in_flow_names, services) = names.finish_with_services();
     let mut records: Vec<FlowRecord> = finished
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
     for record in &mut records {
-        if record.conn.service.is_none() && dns_flows.binary_search(&record.conn.id).is_ok() {
+        if record.conn.service.is_some() {
+            continue;
+        }
+        let id = record.conn.id;
+        if dns_flows.binary_search(&id).is_ok() {
             record.conn.service = Some("dns".to_string());
+        } else if let Ok(i) = services.binary_search_by_key(&id, |(id, _)| *id) {
+            record.conn.service = services.get(i).map(|(_, s)| s.to_string());
         }
     }
     let summary = reader.into_summary();
