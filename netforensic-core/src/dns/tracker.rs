@@ -561,6 +561,44 @@ mod tests {
     }
 
     #[test]
+    fn outstanding_queries_are_bounded_and_still_logged() {
+        let mut t = DnsTracker::new();
+        for id in 0..(MAX_PENDING_PER_FLOW as u16 + 10) {
+            t.observe(
+                &touch(Proto::Udp, true, 53),
+                Timestamp(i64::from(id)),
+                None,
+                &query(id),
+            );
+        }
+        let (records, _, stats) = t.finish(&|_| String::new());
+        assert_eq!(records.len(), MAX_PENDING_PER_FLOW + 10);
+        assert_eq!(stats.pending_overflows, 10);
+        assert!(records.iter().all(|r| r.rcode.is_none()));
+    }
+
+    #[test]
+    fn tcp_buffer_bound_is_counted_not_fatal() {
+        let mut t = DnsTracker::new();
+        // A length prefix promising a whole message, then far more data than the bound.
+        let chunk = vec![0xffu8; 60_000];
+        let mut seq = 1u32;
+        for _ in 0..3 {
+            t.observe(
+                &touch(Proto::Tcp, true, 53),
+                Timestamp(1),
+                Some(seq),
+                &chunk,
+            );
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+        let (records, _, stats) = t.finish(&|_| String::new());
+        assert!(stats.tcp_buffer_overflows >= 1);
+        // 0xffff-byte message read from the first 65537 bytes: one (damaged) message.
+        assert!(records.len() <= 1);
+    }
+
+    #[test]
     fn non_dns_port_needs_a_pair() {
         let mut t = DnsTracker::new();
         t.observe(
