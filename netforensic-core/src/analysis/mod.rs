@@ -156,6 +156,8 @@ fn assemble(
     let mut resolutions: Vec<Resolution> = Vec::new();
     let mut dns_stats = DnsStats::default();
     let mut in_flow_names: Vec<(u64, InFlowName)> = Vec::new();
+    // Connections whose protocol DNS or the name sniffer recognised (conn.log `service`).
+    let mut services: Vec<(u64, &'static str)> = Vec::new();
     let mut process_evidence = CaptureEvidence::default();
     for shard in shards {
         let Shard {
@@ -169,6 +171,7 @@ fn assemble(
         finished.extend(flows.finish());
         let uids: std::collections::HashMap<u64, &str> =
             finished.iter().map(|c| (c.id, c.uid.as_str())).collect();
+        services.extend(dns.dns_flows().into_iter().map(|id| (id, "dns")));
         let (records, learned, stats) =
             dns.finish(&|id| uids.get(&id).map(|u| u.to_string()).unwrap_or_default());
         drop(uids);
@@ -178,7 +181,9 @@ fn assemble(
         dns_stats.malformed += stats.malformed;
         dns_stats.tcp_buffer_overflows += stats.tcp_buffer_overflows;
         dns_stats.pending_overflows += stats.pending_overflows;
-        in_flow_names.extend(names.finish());
+        let (found, recognised) = names.finish_with_services();
+        in_flow_names.extend(found);
+        services.extend(recognised);
         merge_evidence(
             &mut process_evidence,
             evidence.finish(&summary.darwin_processes),
@@ -193,11 +198,19 @@ fn assemble(
         (a.ts, a.client, &a.query, a.addr).cmp(&(b.ts, b.client, &b.query, b.addr))
     });
     in_flow_names.sort_by_key(|(id, _)| *id);
+    services.sort_by_key(|(id, _)| *id);
 
     let mut flows: Vec<FlowRecord> = connections
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
+    for flow in &mut flows {
+        if flow.conn.service.is_none() {
+            if let Ok(i) = services.binary_search_by_key(&flow.conn.id, |(id, _)| *id) {
+                flow.conn.service = services.get(i).map(|(_, s)| s.to_string());
+            }
+        }
+    }
     if options.naming || options.dns {
         crate::naming::assign_names(
             &mut flows,

@@ -39,6 +39,10 @@ enum Kind {
 
 struct FlowDns {
     kind: Kind,
+    /// A DNS message was read on this connection.
+    parsed: bool,
+    /// Listed in `dns_flows`.
+    counted: bool,
     netbios: bool,
     confirmed: bool,
     pending: VecDeque<DnsRecord>,
@@ -56,6 +60,8 @@ pub struct DnsTracker {
     /// Finished records with their flow id (the uid is filled in at the end).
     done: Vec<(FlowId, DnsRecord)>,
     resolutions: Vec<Resolution>,
+    /// Connections that carried DNS (for conn.log's `service`), in order of discovery.
+    dns_flows: Vec<FlowId>,
 }
 
 fn is_dns_port(port: u16) -> bool {
@@ -98,6 +104,8 @@ impl DnsTracker {
                 };
                 self.flows.entry(touch.id).or_insert(FlowDns {
                     kind,
+                    parsed: false,
+                    counted: false,
                     netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
                     confirmed: false,
                     pending: VecDeque::new(),
@@ -163,6 +171,17 @@ impl DnsTracker {
                 }
             }
         }
+        if !state.counted && state.parsed && (state.kind == Kind::Dns || state.confirmed) {
+            state.counted = true;
+            self.dns_flows.push(touch.id);
+        }
+    }
+
+    /// Connections on which DNS was seen so far (sorted), to set their `service` to `dns`.
+    pub fn dns_flows(&self) -> Vec<FlowId> {
+        let mut ids = self.dns_flows.clone();
+        ids.sort_unstable();
+        ids
     }
 
     /// The connection `id` ended; flush its unanswered queries.
@@ -237,6 +256,7 @@ fn handle_message(
         stats.malformed += 1;
         return;
     };
+    state.parsed = true;
     if message.damaged {
         stats.malformed += 1;
     }
@@ -538,6 +558,44 @@ mod tests {
         let answered = records.iter().find(|r| r.trans_id == 11).unwrap();
         assert_eq!(answered.answers.len(), 2);
         assert_eq!(resolutions.len(), 1);
+    }
+
+    #[test]
+    fn outstanding_queries_are_bounded_and_still_logged() {
+        let mut t = DnsTracker::new();
+        for id in 0..(MAX_PENDING_PER_FLOW as u16 + 10) {
+            t.observe(
+                &touch(Proto::Udp, true, 53),
+                Timestamp(i64::from(id)),
+                None,
+                &query(id),
+            );
+        }
+        let (records, _, stats) = t.finish(&|_| String::new());
+        assert_eq!(records.len(), MAX_PENDING_PER_FLOW + 10);
+        assert_eq!(stats.pending_overflows, 10);
+        assert!(records.iter().all(|r| r.rcode.is_none()));
+    }
+
+    #[test]
+    fn tcp_buffer_bound_is_counted_not_fatal() {
+        let mut t = DnsTracker::new();
+        // A length prefix promising a whole message, then far more data than the bound.
+        let chunk = vec![0xffu8; 60_000];
+        let mut seq = 1u32;
+        for _ in 0..3 {
+            t.observe(
+                &touch(Proto::Tcp, true, 53),
+                Timestamp(1),
+                Some(seq),
+                &chunk,
+            );
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+        let (records, _, stats) = t.finish(&|_| String::new());
+        assert!(stats.tcp_buffer_overflows >= 1);
+        // 0xffff-byte message read from the first 65537 bytes: one (damaged) message.
+        assert!(records.len() <= 1);
     }
 
     #[test]

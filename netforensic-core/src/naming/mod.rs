@@ -2,9 +2,10 @@
 //! and HTTP Host inside the connection, then DNS answers that client received before, then
 //! pcapng Name Resolution Blocks, then answers seen by other clients.
 //!
-//! [`NameSniffer`] finds names inside connections ([`tls`], [`http`], [`quic`]); [`ladder`]
+//! [`NameSniffer`] finds names inside connections ([`tls`], [`http`], [`quic`], [`dtls`]); [`ladder`]
 //! combines them with DNS resolutions and NRB entries into each flow's name.
 
+pub mod dtls;
 pub mod http;
 pub mod ladder;
 pub mod quic;

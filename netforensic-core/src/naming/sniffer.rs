@@ -1,24 +1,28 @@
 //! Watches the client side of each connection for the name it asked the server for: TLS SNI
 //! over reassembled TCP, HTTP/1.x Host, DTLS SNI, QUIC Initial SNI.
 
-use super::{http, quic, tls, InFlowName, NameSource};
+use super::{dtls, http, quic, tls, InFlowName, NameSource};
 use crate::dns::reassembly::{Push, Reassembler};
 use crate::flow::{FlowId, FlowTouch, Proto};
 use crate::time::Timestamp;
 use ahash::AHashMap;
-use tls_parser::{parse_dtls_plaintext_records, DTLSMessage, DTLSMessageHandshakeBody};
 
 /// Client datagrams of a QUIC connection examined for the ClientHello (a post-quantum key
 /// share spreads it over two or three Initials; retransmissions add a few more).
 const MAX_QUIC_DATAGRAMS: u8 = 16;
+/// Client datagrams of a DTLS connection examined for the (fragmented) ClientHello.
+const MAX_DTLS_DATAGRAMS: u8 = 8;
 /// CRYPTO frame pieces kept per QUIC connection.
 const MAX_CRYPTO_PIECES: usize = 64;
 
 enum Sniffing {
     Tls(Box<Reassembler>),
     Http(Box<Reassembler>),
-    /// DTLS: the first client datagram carries the ClientHello.
-    Dtls,
+    /// DTLS: the ClientHello, possibly in fragments over several datagrams.
+    Dtls {
+        hello: Box<dtls::HelloAssembler>,
+        datagrams: u8,
+    },
     Quic {
         pieces: Vec<(u64, Vec<u8>)>,
         bytes: usize,
@@ -27,11 +31,35 @@ enum Sniffing {
     Done,
 }
 
+/// What looking at a connection's client bytes gave.
+enum Outcome {
+    /// Keep looking.
+    Pending,
+    /// Nothing to find.
+    Nothing,
+    /// The protocol is known (a ClientHello without SNI), not a name.
+    Service(&'static str),
+    Name(String, NameSource, &'static str),
+}
+
 /// Watches client payloads for SNI / Host.
 #[derive(Default)]
 pub struct NameSniffer {
     flows: AHashMap<FlowId, Sniffing>,
     found: Vec<(FlowId, InFlowName)>,
+    services: Vec<FlowService>,
+}
+
+/// A connection and the application protocol recognised on it (`ssl`, `quic`, `dtls`).
+pub type FlowService = (FlowId, &'static str);
+
+fn from_tls(sniff: tls::Sniff, source: NameSource, service: &'static str) -> Outcome {
+    match sniff {
+        tls::Sniff::Found(name) => Outcome::Name(name, source, service),
+        tls::Sniff::NoName => Outcome::Service(service),
+        tls::Sniff::NeedMore => Outcome::Pending,
+        tls::Sniff::Done => Outcome::Nothing,
+    }
 }
 
 impl NameSniffer {
@@ -58,27 +86,31 @@ impl NameSniffer {
             Sniffing::Done => return,
             Sniffing::Tls(stream) => {
                 if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
-                    Some(None)
+                    Outcome::Nothing
                 } else {
-                    match tls::sni_from_stream(stream.data()) {
-                        tls::Sniff::Found(name) => Some(Some((name, NameSource::Sni, "ssl"))),
-                        tls::Sniff::NeedMore => None,
-                        tls::Sniff::Done => Some(None),
-                    }
+                    from_tls(tls::sni_from_stream(stream.data()), NameSource::Sni, "ssl")
                 }
             }
             Sniffing::Http(stream) => {
                 if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
-                    Some(None)
+                    Outcome::Nothing
                 } else {
-                    match http::request_host(stream.data()) {
-                        tls::Sniff::Found(host) => Some(Some((host, NameSource::HttpHost, "http"))),
-                        tls::Sniff::NeedMore => None,
-                        tls::Sniff::Done => Some(None),
-                    }
+                    from_tls(
+                        http::request_host(stream.data()),
+                        NameSource::HttpHost,
+                        "http",
+                    )
                 }
             }
-            Sniffing::Dtls => Some(dtls_sni(payload).map(|n| (n, NameSource::DtlsSni, "dtls"))),
+            Sniffing::Dtls { hello, datagrams } => {
+                *datagrams = datagrams.saturating_add(1);
+                match hello.push(payload) {
+                    dtls::Hello::Sni(name) => Outcome::Name(name, NameSource::DtlsSni, "dtls"),
+                    dtls::Hello::NoSni => Outcome::Service("dtls"),
+                    dtls::Hello::NeedMore if *datagrams < MAX_DTLS_DATAGRAMS => Outcome::Pending,
+                    dtls::Hello::NeedMore | dtls::Hello::NotHello => Outcome::Nothing,
+                }
+            }
             Sniffing::Quic {
                 pieces,
                 bytes,
@@ -94,18 +126,21 @@ impl NameSniffer {
                     }
                 });
                 match tls::complete_client_hello(&contiguous_prefix(pieces)) {
-                    Some(tls::Sniff::Found(name)) => {
-                        Some(Some((name, NameSource::QuicSni, "quic")))
-                    }
-                    Some(_) => Some(None),
-                    None if *datagrams >= MAX_QUIC_DATAGRAMS => Some(None),
-                    None => None,
+                    Some(sniff) => from_tls(sniff, NameSource::QuicSni, "quic"),
+                    None if *datagrams >= MAX_QUIC_DATAGRAMS => Outcome::Nothing,
+                    None => Outcome::Pending,
                 }
             }
         };
-        if let Some(result) = outcome {
-            *state = Sniffing::Done;
-            if let Some((name, source, service)) = result {
+        match outcome {
+            Outcome::Pending => {}
+            Outcome::Nothing => *state = Sniffing::Done,
+            Outcome::Service(service) => {
+                *state = Sniffing::Done;
+                self.services.push((touch.id, service));
+            }
+            Outcome::Name(name, source, service) => {
+                *state = Sniffing::Done;
                 self.found.push((
                     touch.id,
                     InFlowName {
@@ -123,9 +158,16 @@ impl NameSniffer {
     }
 
     /// Names found per connection (sorted by id).
-    pub fn finish(mut self) -> Vec<(FlowId, InFlowName)> {
+    pub fn finish(self) -> Vec<(FlowId, InFlowName)> {
+        self.finish_with_services().0
+    }
+
+    /// Names found per connection, and the protocols recognised on connections that sent no
+    /// name (a ClientHello without SNI), both sorted by id.
+    pub fn finish_with_services(mut self) -> (Vec<(FlowId, InFlowName)>, Vec<FlowService>) {
         self.found.sort_by_key(|(id, _)| *id);
-        self.found
+        self.services.sort_by_key(|(id, _)| *id);
+        (self.found, self.services)
     }
 }
 
@@ -143,30 +185,12 @@ fn first_look(proto: Proto, payload: &[u8]) -> Sniffing {
             bytes: 0,
             datagrams: 0,
         },
-        Proto::Udp if is_dtls(payload) => Sniffing::Dtls,
+        Proto::Udp if dtls::starts_like_dtls(payload) => Sniffing::Dtls {
+            hello: Box::default(),
+            datagrams: 0,
+        },
         _ => Sniffing::Done,
     }
-}
-
-/// DTLS 1.0/1.2 handshake record (versions 0xfeff, 0xfefd).
-fn is_dtls(payload: &[u8]) -> bool {
-    matches!(payload, [22, 0xfe, 0xfd | 0xff, ..])
-}
-
-fn dtls_sni(datagram: &[u8]) -> Option<String> {
-    let (_, records) = parse_dtls_plaintext_records(datagram).ok()?;
-    records
-        .iter()
-        .flat_map(|r| r.messages.iter())
-        .find_map(|m| match m {
-            DTLSMessage::Handshake(h) => match &h.body {
-                DTLSMessageHandshakeBody::ClientHello(hello) => {
-                    tls::sni_from_extensions(hello.ext?)
-                }
-                _ => None,
-            },
-            _ => None,
-        })
 }
 
 /// The CRYPTO stream bytes from offset 0 up to the first gap.
@@ -226,6 +250,70 @@ mod tests {
         assert_eq!(found[0].1.source, NameSource::Sni);
         assert_eq!(found[1].1.name, "h.example");
         assert_eq!(found[1].1.service, "http");
+    }
+
+    /// A DTLS 1.2 ClientHello datagram (RFC 6347 4.2.2) with SNI `name`, built by hand.
+    fn dtls_client_hello(name: &str) -> Vec<u8> {
+        let tls_hello = tls::tests::client_hello(name);
+        // TLS body after the 4-byte handshake header: version, random, session id, then the
+        // rest. DTLS adds a cookie after the session id.
+        let body_tls = &tls_hello[4..];
+        let mut body = vec![0xfe, 0xfd];
+        body.extend_from_slice(&body_tls[2..34]); // random
+        body.push(0); // session id
+        body.push(0); // cookie
+        body.extend_from_slice(&body_tls[35..]); // ciphers, compression, extensions
+        let len = body.len() as u32;
+        let mut handshake = vec![1, (len >> 16) as u8, (len >> 8) as u8, len as u8, 0, 0];
+        handshake.extend_from_slice(&[0, 0, 0]); // fragment offset
+        handshake.extend_from_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8]);
+        handshake.extend_from_slice(&body);
+        let mut record = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0];
+        record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
+        record.extend_from_slice(&handshake);
+        record
+    }
+
+    #[test]
+    fn dtls_client_hello_sni() {
+        let mut s = NameSniffer::new();
+        let datagram = dtls_client_hello("dtls.example");
+        s.observe(&touch(Proto::Udp, 3), Timestamp(0), None, &datagram);
+        let found = s.finish();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1.name, "dtls.example");
+        assert_eq!(found[0].1.source, NameSource::DtlsSni);
+        assert_eq!(found[0].1.service, "dtls");
+        for cut in 0..datagram.len() {
+            let mut s = NameSniffer::new();
+            s.observe(&touch(Proto::Udp, 3), Timestamp(0), None, &datagram[..cut]);
+            assert!(s.finish().is_empty());
+        }
+    }
+
+    /// The same ClientHello sent as two handshake fragments in two datagrams, second first.
+    #[test]
+    fn dtls_fragmented_client_hello_sni() {
+        let whole = dtls_client_hello("frag.example");
+        let handshake = &whole[13..];
+        let (len, body) = (&handshake[1..4], &handshake[12..]);
+        let fragment = |offset: usize, data: &[u8]| {
+            let mut h = vec![1, len[0], len[1], len[2], 0, 0];
+            h.extend_from_slice(&[(offset >> 16) as u8, (offset >> 8) as u8, offset as u8]);
+            h.extend_from_slice(&[0, (data.len() >> 8) as u8, data.len() as u8]);
+            h.extend_from_slice(data);
+            let mut r = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0];
+            r.extend_from_slice(&(h.len() as u16).to_be_bytes());
+            r.extend_from_slice(&h);
+            r
+        };
+        let (a, b) = body.split_at(40);
+        let mut s = NameSniffer::new();
+        s.observe(&touch(Proto::Udp, 4), Timestamp(0), None, &fragment(40, b));
+        s.observe(&touch(Proto::Udp, 4), Timestamp(0), None, &fragment(0, a));
+        let found = s.finish();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1.name, "frag.example");
     }
 
     #[test]

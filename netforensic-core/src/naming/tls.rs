@@ -22,6 +22,8 @@ pub const MAX_CLIENT_HELLO: usize = 64 * 1024;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Sniff {
     Found(String),
+    /// A ClientHello without a host name: the protocol is known, the name is not.
+    NoName,
     NeedMore,
     /// Not TLS, or a ClientHello without a host name: stop looking.
     Done,
@@ -72,20 +74,22 @@ pub fn complete_client_hello(handshake: &[u8]) -> Option<Sniff> {
         return Some(Sniff::Done);
     }
     let message = handshake.get(..HANDSHAKE_HEADER_LEN + len)?;
-    Some(match sni_from_handshake(message) {
-        Some(name) => Sniff::Found(name),
+    Some(match client_hello_sni(message) {
+        Some(Some(name)) => Sniff::Found(name),
+        Some(None) => Sniff::NoName,
         None => Sniff::Done,
     })
 }
 
-/// SNI host name of one complete ClientHello handshake message.
-pub fn sni_from_handshake(message: &[u8]) -> Option<String> {
+/// SNI host name of one complete ClientHello handshake message: `None` when it is no
+/// ClientHello, `Some(None)` for a ClientHello without a host name.
+pub fn client_hello_sni(message: &[u8]) -> Option<Option<String>> {
     let Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello)))) =
         parse_tls_message_handshake(message)
     else {
         return None;
     };
-    sni_from_extensions(hello.ext?)
+    Some(hello.ext.and_then(sni_from_extensions))
 }
 
 /// SNI host name among raw ClientHello extensions.
@@ -170,6 +174,10 @@ pub(crate) mod tests {
     #[test]
     fn not_a_client_hello() {
         assert_eq!(sni_from_stream(&record(&[2, 0, 0, 0])), Sniff::Done);
+        let mut no_ext = client_hello("x");
+        no_ext.truncate(4 + 2 + 32 + 1 + 4 + 2);
+        no_ext[3] = (no_ext.len() - 4) as u8;
+        assert_eq!(sni_from_stream(&record(&no_ext)), Sniff::NoName);
         assert_eq!(sni_from_stream(b"GET / HTTP/1.1\r\n"), Sniff::Done);
         assert!(!starts_like_tls(b"GET"));
     }

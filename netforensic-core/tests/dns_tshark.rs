@@ -1,4 +1,5 @@
-//! DNS tracker over real corpus payloads, compared with tshark.
+//! DNS transactions over real corpus captures, compared with tshark: once from tshark-extracted
+//! payloads (the DNS module alone) and once end to end (capture reader, decoder, flows).
 //!
 //! Input: `testdata/expected/dns/<capture>.payloads.tsv` (DNS-port payloads as tshark extracted
 //! them, after IP reassembly), so this runs independently of the capture reader and decoder.
@@ -31,6 +32,10 @@ fn run(payloads: &str) -> Vec<Transaction> {
         tracker.observe(&p.touch, p.ts, p.tcp_seq, &p.payload);
     }
     let (records, _, _) = tracker.finish(&|id| format!("C{id}"));
+    transactions(records)
+}
+
+fn transactions(records: Vec<netforensic_core::dns::DnsRecord>) -> Vec<Transaction> {
     records
         .into_iter()
         .filter(|r| r.rcode.is_some())
@@ -42,8 +47,32 @@ fn run(payloads: &str) -> Vec<Transaction> {
         .collect()
 }
 
+/// Through the whole pipeline: capture reader, decoder (IP reassembly, tunnels), flow table.
+fn run_capture(capture: &str) -> Vec<Transaction> {
+    let path = dns_support::testdata().join("captures").join(capture);
+    let analysis = netforensic_core::analysis::analyze_capture(
+        capture,
+        netforensic_core::capture::CaptureSource::File(path),
+        &netforensic_core::analysis::AnalysisOptions::default(),
+    )
+    .unwrap();
+    transactions(analysis.dns)
+}
+
 #[test]
 fn every_tshark_response_is_found_with_its_addresses() {
+    compare_all(|capture, payloads| {
+        let _ = capture;
+        run(payloads)
+    });
+}
+
+#[test]
+fn every_tshark_response_is_found_end_to_end() {
+    compare_all(|capture, _| run_capture(capture));
+}
+
+fn compare_all(ours_for: impl Fn(&str, &str) -> Vec<Transaction>) {
     let mut checked = 0;
     let mut failures = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(expected_dir())
@@ -62,7 +91,7 @@ fn every_tshark_response_is_found_with_its_addresses() {
         let payloads =
             std::fs::read_to_string(expected_dir().join(format!("{capture}.payloads.tsv")))
                 .unwrap();
-        let ours = run(&payloads);
+        let ours = ours_for(capture, &payloads);
         for line in expected.lines() {
             let c: Vec<&str> = line.split('\t').collect();
             let (frame, id, qname) = (c[0], c[1].parse::<u16>().unwrap(), c[2]);
