@@ -85,6 +85,8 @@ struct LiveConn {
     history: History,
     /// Inactivity timeout in force (nanoseconds).
     inactivity: i64,
+    /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
+    dns_session_timeout: Option<i64>,
     deadline: Option<Deadline>,
     state: ProtoState,
 }
@@ -287,6 +289,8 @@ impl FlowTable {
             Proto::Tcp | Proto::Udp => self.config.udp_inactivity,
             Proto::Icmp => self.config.icmp_inactivity,
         };
+        let dns_session_timeout =
+            (tuple.proto == Proto::Udp).then_some(self.config.dns_session_timeout);
         let mut conn = LiveConn {
             id,
             proto: tuple.proto,
@@ -302,6 +306,7 @@ impl FlowTable {
             resp_ip_bytes: 0,
             history: History::default(),
             inactivity,
+            dns_session_timeout,
             deadline: None,
             state,
         };
@@ -309,6 +314,10 @@ impl FlowTable {
             && !is_broadcast(packet.dst)
         {
             conn.flip_roles();
+        }
+        // The DNS analyzer is chosen by the responder port, after orientation.
+        if !ports::is_dns_udp_port(conn.resp_p) {
+            conn.dns_session_timeout = None;
         }
         conn
     }
@@ -387,6 +396,25 @@ impl LiveConn {
     fn timed_out(&mut self, now: Timestamp) -> bool {
         if now.nanos_since(self.last) >= self.inactivity {
             return true;
+        }
+        if let Some(period) = self.dns_session_timeout {
+            // The DNS analyzer's timer ticks every `period` from the connection's start and
+            // ends it at the first tick that finds it idle for `period` minus one second.
+            let idle = period.saturating_sub(Timestamp::NANOS_PER_SEC);
+            let earliest = self.last.nanos().saturating_add(idle);
+            let since_start = earliest.saturating_sub(self.start.nanos());
+            let ticks = since_start
+                .saturating_add(period - 1)
+                .checked_div(period)
+                .unwrap_or(1)
+                .max(1);
+            let tick = self
+                .start
+                .nanos()
+                .saturating_add(ticks.saturating_mul(period));
+            if period > 0 && now.nanos() >= tick {
+                return true;
+            }
         }
         match self.deadline {
             Some(Deadline::Close(at)) => now >= at,
