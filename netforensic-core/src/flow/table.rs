@@ -224,7 +224,9 @@ impl FlowTable {
             tuple.one_way,
         );
 
-        // Timers first (Zeek advances them before the packet), then TCP reuse.
+        // Timers first (Zeek advances them before the packet), then TCP reuse. The common
+        // case, a packet of a live connection, costs one hash lookup.
+        let config = self.config;
         let mut replace = false;
         if let Some(conn) = self.live.get_mut(&key) {
             replace = conn.timed_out(now);
@@ -235,36 +237,24 @@ impl FlowTable {
                     replace = tcp.is_reuse(*flags, *seq);
                 }
             }
+            if !replace {
+                conn.update(ts, packet, tuple.src_port, &config);
+                return Some(conn.touch(packet, tuple.src_port, false));
+            }
         }
         if replace {
             if let Some(old) = self.live.remove(&key) {
                 self.finish_conn(old);
             }
         }
-
-        let mut created = false;
-        if !self.live.contains_key(&key) {
-            if self.live.len() >= MAX_LIVE_FLOWS {
-                self.evict_oldest();
-            }
-            let conn = self.new_conn(ts, packet, &tuple);
-            self.live.insert(key, conn);
-            created = true;
+        if self.live.len() >= MAX_LIVE_FLOWS {
+            self.evict_oldest();
         }
-        let conn = self.live.get_mut(&key)?;
-        let config = self.config;
+        let mut conn = self.new_conn(ts, packet, &tuple);
         conn.update(ts, packet, tuple.src_port, &config);
-        let from_orig = packet.src == conn.orig_h && tuple.src_port == conn.orig_p;
-        Some(FlowTouch {
-            id: conn.id,
-            from_orig,
-            created,
-            proto: conn.proto,
-            orig_h: conn.orig_h,
-            orig_p: conn.orig_p,
-            resp_h: conn.resp_h,
-            resp_p: conn.resp_p,
-        })
+        let touch = conn.touch(packet, tuple.src_port, true);
+        self.live.insert(key, conn);
+        Some(touch)
     }
 
     fn new_conn(&mut self, ts: Timestamp, packet: &Packet<'_>, tuple: &Tuple) -> LiveConn {
@@ -377,6 +367,20 @@ impl FlowTable {
 }
 
 impl LiveConn {
+    /// What the packet just accounted did, for payload inspectors.
+    fn touch(&self, packet: &Packet<'_>, src_port: u16, created: bool) -> FlowTouch {
+        FlowTouch {
+            id: self.id,
+            from_orig: packet.src == self.orig_h && src_port == self.orig_p,
+            created,
+            proto: self.proto,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+        }
+    }
+
     /// Zeek's `FlipRoles` on a connection.
     fn flip_roles(&mut self) {
         std::mem::swap(&mut self.orig_h, &mut self.resp_h);
