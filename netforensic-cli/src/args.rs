@@ -51,6 +51,19 @@ pub struct SocketArgs {
     /// `FILE@RFC3339` gives the time a snapshot was taken when the format has none.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub sockets: Vec<String>,
+    /// Address prefix of the examined machine (repeatable), e.g. 192.168.1.0/24; loopback
+    /// and addresses the snapshots or the capture show as local count anyway.
+    #[arg(long = "local-net", value_name = "CIDR")]
+    pub local_net: Vec<String>,
+    /// Seconds added to snapshot times to reach the capture's clock (clock skew between
+    /// the machine that took the snapshots and the one that captured).
+    #[arg(
+        long = "time-shift",
+        value_name = "SECS",
+        allow_hyphen_values = true,
+        default_value_t = 0.0
+    )]
+    pub time_shift: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

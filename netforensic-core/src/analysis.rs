@@ -2,6 +2,7 @@
 //! naming, and assembles the records. This is the only module that decides about threads.
 
 use crate::capture::{CaptureReader, CaptureSource, CaptureSummary};
+use crate::correlate::{CaptureEvidence, InCaptureEvidence};
 use crate::decode::{DecodeStats, Decoded, Decoder, Transport};
 use crate::dns::{DnsRecord, DnsStats, DnsTracker, Resolution};
 use crate::flow::{Connection, FlowConfig, FlowTable};
@@ -42,6 +43,8 @@ pub struct CaptureAnalysis {
     pub resolutions: Vec<Resolution>,
     pub decode_stats: DecodeStats,
     pub dns_stats: DnsStats,
+    /// Process metadata found inside the capture, per flow (for attribution).
+    pub process_evidence: CaptureEvidence,
 }
 
 /// Analyse one input sequentially.
@@ -55,6 +58,7 @@ pub fn analyze_capture(
     let mut flows = FlowTable::new(options.flow_config);
     let mut dns = DnsTracker::new();
     let mut names = NameSniffer::new();
+    let mut process_evidence = InCaptureEvidence::new();
     let mut finished: Vec<Connection> = Vec::new();
     let mut next_expiry_check = i64::MIN;
 
@@ -66,6 +70,7 @@ pub fn analyze_capture(
         let Some(touch) = flows.ingest(ts, &packet) else {
             continue;
         };
+        process_evidence.observe(&touch, frame.meta.as_deref(), packet.pktap.as_ref());
         let (tcp_seq, payload) = match packet.transport {
             Transport::Tcp { seq, payload, .. } => (Some(seq), payload),
             Transport::Udp { payload, .. } => (None, payload),
@@ -104,12 +109,22 @@ pub fn analyze_capture(
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
-    let _ = in_flow_names;
+    let summary = reader.into_summary();
+    if options.naming || options.dns {
+        crate::naming::assign_names(
+            &mut records,
+            &in_flow_names,
+            &resolutions,
+            &summary.name_records,
+        );
+    }
 
+    let process_evidence = process_evidence.finish(&summary.darwin_processes);
     Ok(CaptureAnalysis {
         path: path.to_string(),
         decode_stats: decoder.stats().clone(),
-        summary: reader.into_summary(),
+        summary,
+        process_evidence,
         flows: std::mem::take(&mut records),
         dns: dns_records,
         resolutions,

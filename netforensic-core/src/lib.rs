@@ -7,7 +7,7 @@
 //! [`naming`] (SNI, HTTP Host, QUIC, NRB) -> [`sockets`] (snapshots) -> [`correlate`]
 //! (flows x sockets x in-capture process metadata) -> [`report`] (aggregation and writers).
 //! Parallelism lives only in [`analysis`], the driver.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod analysis;
 pub mod capture;

@@ -4,11 +4,21 @@
 //!
 //! The reader is a lending iterator: `while let Some(frame) = reader.next_frame() { .. }`.
 
+mod digest;
+mod endian;
+mod input;
+pub mod limits;
+pub mod pcap;
+pub mod pcapng;
+mod reader;
+
+pub use digest::{sha256_file, HashingReader, Sha256Handle};
+pub use endian::ByteOrder;
+pub use reader::CaptureReader;
+
 use crate::time::Timestamp;
-use crate::Error;
 use serde::Serialize;
 use std::net::IpAddr;
-use std::path::Path;
 
 /// A LINKTYPE_ value (<https://www.tcpdump.org/linktypes.html>).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -152,6 +162,8 @@ pub struct Frame<'a> {
     pub index: u64,
     /// Byte offset of the record (its header) in the input.
     pub offset: u64,
+    /// Capture time. A pcapng Simple Packet Block has none: it gets the previous packet's time
+    /// (0 if none) and does not count towards the summary's time span.
     pub ts: Timestamp,
     /// Interface id (pcapng: global across sections, in order of appearance; pcap: 0).
     pub interface: u32,
@@ -171,6 +183,7 @@ pub struct CaptureSummary {
     pub link_types: Vec<LinkType>,
     /// Packet records read.
     pub packets: u64,
+    /// Earliest and latest packet time (as capinfos reports them); `None` without timed packets.
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub damage: Vec<Damage>,
@@ -202,42 +215,5 @@ pub enum CaptureSource {
     },
 }
 
-/// The capture reader. Open it, then call [`CaptureReader::next_frame`] until `None`.
-pub struct CaptureReader {
-    summary: CaptureSummary,
-}
-
-impl CaptureReader {
-    /// Open a file (memory-mapped). Fails only when nothing can be read (not a capture, I/O).
-    pub fn open(path: &Path) -> Result<Self, Error> {
-        let _ = path;
-        Err(Error::new(
-            crate::ErrorKind::UnknownFormat,
-            "capture reader not implemented yet",
-        ))
-    }
-
-    pub fn from_source(source: CaptureSource) -> Result<Self, Error> {
-        match source {
-            CaptureSource::File(path) => Self::open(&path),
-            _ => Err(Error::new(
-                crate::ErrorKind::UnknownFormat,
-                "not implemented yet",
-            )),
-        }
-    }
-
-    /// The next packet record, or `None` at the end of input. Damage met on the way is
-    /// recorded in [`CaptureReader::summary`] and skipped.
-    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        None
-    }
-
-    pub fn summary(&self) -> &CaptureSummary {
-        &self.summary
-    }
-
-    pub fn into_summary(self) -> CaptureSummary {
-        self.summary
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,26 @@
 //! Packet decoding: link layer -> IP -> transport, on `etherparse` lax slicing (keep what
 //! decoded when a packet is cut short), with tunnels decapsulated so that the inner connection
 //! becomes the flow (as Zeek does) and IP fragments reassembled (bounded, capture-time timeouts).
+//!
+//! One file per layer: [`link`] routes a link type to its decoder (`ethernet`, `sll`,
+//! `loopback`, `ppp`, `ieee80211`, `pktap`, `nflog`); [`ip`] reads IP headers; [`tunnel`]
+//! recognises encapsulations; [`fragment`] reassembles; [`transport`] reads TCP/UDP/ICMP.
+
+mod bytes;
+mod ethernet;
+mod fragment;
+mod ieee80211;
+mod ip;
+mod link;
+mod loopback;
+mod nflog;
+mod pktap;
+mod ppp;
+mod sll;
+mod transport;
+mod tunnel;
+
+pub use fragment::{FRAGMENT_TIMEOUT, MAX_DATAGRAMS_IN_FLIGHT, MAX_DATAGRAM_LEN};
 
 use crate::capture::LinkType;
 use crate::time::Timestamp;
@@ -91,6 +111,10 @@ pub struct PktapInfo<'a> {
     /// PTH_FLAG_DIR_IN / OUT bits.
     pub flags: u32,
     pub interface: &'a [u8],
+    /// `pth_svc`: the socket's service class (background, video, voice, ...).
+    pub service_class: u32,
+    /// `pth_dlt`: link type of the wrapped frame.
+    pub dlt: u32,
 }
 
 /// A decoded IP packet, ready for the flow table.
@@ -139,10 +163,23 @@ pub struct DecodeStats {
     pub tunnels: u64,
 }
 
+/// Tunnels decapsulated inside one another before the decoder stops and keeps the packet it
+/// has (Zeek's `Tunnel::max_depth` is 2; a little more room costs nothing and still bounds
+/// hostile nesting).
+pub const MAX_TUNNEL_DEPTH: usize = 4;
+
 /// Stateful decoder (it owns the fragment reassembly buffers). One per capture being read.
 #[derive(Default)]
 pub struct Decoder {
     stats: DecodeStats,
+    fragments: fragment::Reassembler,
+}
+
+/// Link-layer facts carried along to the packet, whatever tunnels or fragments follow.
+#[derive(Clone, Copy)]
+struct LinkFacts<'a> {
+    vlan: Option<u16>,
+    pktap: Option<PktapInfo<'a>>,
 }
 
 impl Decoder {
@@ -157,16 +194,136 @@ impl Decoder {
         ts: Timestamp,
         data: &'a [u8],
     ) -> Decoded<'a> {
-        let _ = (link_type, ts, data);
-        self.stats
-            .unsupported_link_types
-            .entry(link_type.0)
-            .and_modify(|n| *n += 1)
-            .or_insert(1);
-        Decoded::Unsupported
+        let Decoder { stats, fragments } = self;
+        let link = link::decode(link_type, data);
+        let bytes = match link.network {
+            link::Network::Ip(bytes) => bytes,
+            link::Network::NotIp => {
+                stats.not_ip += 1;
+                return Decoded::NotIp;
+            }
+            link::Network::Malformed => {
+                stats.malformed += 1;
+                return Decoded::Malformed;
+            }
+            link::Network::Unsupported => {
+                *stats.unsupported_link_types.entry(link_type.0).or_insert(0) += 1;
+                return Decoded::Unsupported;
+            }
+        };
+        let Some(outer) = ip::parse(bytes) else {
+            stats.malformed += 1;
+            return Decoded::Malformed;
+        };
+        let facts = LinkFacts {
+            vlan: link.vlan,
+            pktap: link.pktap,
+        };
+        let (packet, tunnel) = decapsulate(outer, None);
+        let Some(info) = packet.fragment else {
+            return finish(stats, &packet, tunnel, facts, false);
+        };
+        let (outcome, dropped) = fragments.add(ts, &packet, info);
+        stats.fragments_dropped += dropped;
+        match outcome {
+            fragment::Outcome::Held => {
+                stats.fragments_held += 1;
+                Decoded::FragmentHeld
+            }
+            fragment::Outcome::Rejected => {
+                stats.malformed += 1;
+                Decoded::Malformed
+            }
+            fragment::Outcome::Complete(datagram) => {
+                stats.fragments_reassembled += 1;
+                let whole = ip::IpPacket {
+                    ttl: datagram.ttl,
+                    protocol: datagram.protocol,
+                    ip_len: datagram.ip_len,
+                    payload: datagram.payload,
+                    payload_len: datagram.payload.len() as u32,
+                    fragment: None,
+                    ..packet
+                };
+                let (inner, tunnel) = decapsulate(whole, tunnel);
+                if inner.fragment.is_some() {
+                    // A fragment inside a reassembled tunnel would need a second reassembly
+                    // of borrowed data: rare enough to count as dropped.
+                    stats.fragments_dropped += 1;
+                    stats.malformed += 1;
+                    return Decoded::Malformed;
+                }
+                finish(stats, &inner, tunnel, facts, true)
+            }
+        }
     }
 
     pub fn stats(&self) -> &DecodeStats {
         &self.stats
     }
 }
+
+/// Remove tunnel layers while the packet carries one whose inner packet decodes as IP.
+/// Stops at a fragment (it must be reassembled first) and after [`MAX_TUNNEL_DEPTH`] layers.
+fn decapsulate<'a>(
+    mut packet: ip::IpPacket<'a>,
+    mut tunnel: Option<Tunnel>,
+) -> (ip::IpPacket<'a>, Option<Tunnel>) {
+    for _ in 0..MAX_TUNNEL_DEPTH {
+        if packet.fragment.is_some() {
+            break;
+        }
+        let Some((kind, inner)) = tunnel::detect(&packet) else {
+            break;
+        };
+        let network = match inner {
+            tunnel::Inner::Ip(bytes) => link::Network::Ip(bytes),
+            tunnel::Inner::Ethernet(frame) => ethernet::decode(frame, &mut None),
+            tunnel::Inner::Ppp(frame) => ppp::by_hdlc_frame(frame),
+        };
+        let link::Network::Ip(bytes) = network else {
+            break;
+        };
+        let Some(inner_packet) = ip::parse(bytes) else {
+            break;
+        };
+        packet = inner_packet;
+        tunnel = Some(kind);
+    }
+    (packet, tunnel)
+}
+
+/// Read the transport header and build the packet, counting what it was.
+fn finish<'a>(
+    stats: &mut DecodeStats,
+    ip: &ip::IpPacket<'a>,
+    tunnel: Option<Tunnel>,
+    facts: LinkFacts<'a>,
+    reassembled: bool,
+) -> Decoded<'a> {
+    let Ok(transport) = transport::parse(ip.protocol, ip.payload, ip.payload_len) else {
+        stats.malformed += 1;
+        return Decoded::Malformed;
+    };
+    if let Transport::Other { protocol } = transport {
+        *stats.unsupported_ip_protocols.entry(protocol).or_insert(0) += 1;
+    }
+    stats.packets += 1;
+    if tunnel.is_some() {
+        stats.tunnels += 1;
+    }
+    Decoded::Packet(Packet {
+        src: ip.src,
+        dst: ip.dst,
+        ip_len: ip.ip_len,
+        ttl: ip.ttl,
+        transport,
+        tunnel,
+        vlan: facts.vlan,
+        pktap: facts.pktap,
+        reassembled,
+    })
+}
+
+#[cfg(test)]
+mod tests;

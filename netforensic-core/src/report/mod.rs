@@ -1,6 +1,8 @@
 //! Output records and writers: flow and DNS records in Zeek's vocabulary (JSON, JSON lines,
 //! CSV, Zeek TSV, aligned table), and the per-process attribution report.
 
+pub mod analyze;
+pub mod dns;
 pub mod flows;
 pub mod tabular;
 

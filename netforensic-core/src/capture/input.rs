@@ -1,0 +1,210 @@
+//! The bytes behind a reader, seen as a window that starts at an absolute offset: the whole
+//! input for a mapped file or in-memory bytes, a bounded refilled buffer for a stream.
+
+use super::limits::{STREAM_BUFFER_MAX, STREAM_CHUNK};
+use std::io::Read;
+use std::sync::Arc;
+
+/// gzip's magic number: such input is decompressed as a stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+enum Bytes {
+    Empty,
+    Mapped(memmap2::Mmap),
+    Shared(Arc<[u8]>),
+    Stream {
+        reader: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        /// Valid bytes in `buf`.
+        len: usize,
+    },
+}
+
+pub(crate) struct Input {
+    bytes: Bytes,
+    /// Absolute offset of the window's first byte.
+    base: u64,
+    /// A stream has reported its end (or failed).
+    eof: bool,
+    /// A read error that ended a stream early.
+    pub(crate) read_error: Option<String>,
+}
+
+impl Input {
+    pub(crate) fn empty() -> Self {
+        Self::whole(Bytes::Empty)
+    }
+
+    pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
+        Self::whole(Bytes::Mapped(map))
+    }
+
+    pub(crate) fn shared(bytes: Arc<[u8]>) -> Self {
+        Self::whole(Bytes::Shared(bytes))
+    }
+
+    fn whole(bytes: Bytes) -> Self {
+        Input {
+            bytes,
+            base: 0,
+            eof: true,
+            read_error: None,
+        }
+    }
+
+    pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Self {
+        Input {
+            bytes: Bytes::Stream {
+                reader,
+                buf: Vec::new(),
+                len: 0,
+            },
+            base: 0,
+            eof: false,
+            read_error: None,
+        }
+    }
+
+    /// The underlying stream (after its held bytes were taken), to wrap it in a decoder.
+    pub(crate) fn into_reader(self) -> Box<dyn Read + Send> {
+        match self.bytes {
+            Bytes::Stream { reader, .. } => reader,
+            _ => Box::new(std::io::empty()),
+        }
+    }
+
+    /// The bytes currently held, starting at [`Input::base`].
+    pub(crate) fn window(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Empty => &[],
+            Bytes::Mapped(map) => map,
+            Bytes::Shared(bytes) => bytes,
+            Bytes::Stream { buf, len, .. } => buf.get(..*len).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// The window reaches the end of the input.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.eof
+    }
+
+    /// Absolute offset just past the last byte held.
+    pub(crate) fn end(&self) -> u64 {
+        self.base + self.window().len() as u64
+    }
+
+    /// The `len` bytes at absolute offset `at`, if held.
+    pub(crate) fn slice(&self, at: u64, len: usize) -> Option<&[u8]> {
+        let start = usize::try_from(at.checked_sub(self.base)?).ok()?;
+        self.window().get(start..start.checked_add(len)?)
+    }
+
+    /// Everything held from absolute offset `at` on.
+    pub(crate) fn from(&self, at: u64) -> &[u8] {
+        let start = at
+            .checked_sub(self.base)
+            .and_then(|s| usize::try_from(s).ok())
+            .unwrap_or(usize::MAX);
+        self.window().get(start..).unwrap_or_default()
+    }
+
+    /// Make `need` bytes from absolute offset `at` available if the input has them; returns
+    /// how many bytes from `at` are held afterwards. A stream may drop everything before `at`.
+    pub(crate) fn fill(&mut self, at: u64, need: usize) -> usize {
+        let held = self.from(at).len();
+        if held >= need || self.eof {
+            return held;
+        }
+        let Bytes::Stream { reader, buf, len } = &mut self.bytes else {
+            return held;
+        };
+        let Some(rel) = at
+            .checked_sub(self.base)
+            .and_then(|r| usize::try_from(r).ok())
+        else {
+            return 0;
+        };
+        let need = need.min(STREAM_BUFFER_MAX);
+        // A position past the bytes held: drop them and skip the stream forward.
+        let held_end = self.base + *len as u64;
+        if at > held_end {
+            *len = 0;
+            self.base = held_end;
+            let skip = at - held_end;
+            let skipped =
+                std::io::copy(&mut reader.by_ref().take(skip), &mut std::io::sink()).unwrap_or(0);
+            self.base += skipped;
+            if skipped < skip {
+                self.eof = true;
+                return 0;
+            }
+        }
+        // Keep the buffer's start at `at` when the request would not fit otherwise.
+        if rel.saturating_add(need) > buf.len() {
+            let keep_from = rel.min(*len);
+            buf.copy_within(keep_from..*len, 0);
+            *len -= keep_from;
+            self.base += keep_from as u64;
+            let want = need.max(STREAM_CHUNK).next_multiple_of(STREAM_CHUNK);
+            if buf.len() < want {
+                buf.resize(want.min(STREAM_BUFFER_MAX), 0);
+            }
+        }
+        let rel = usize::try_from(at - self.base).unwrap_or(usize::MAX);
+        while len.saturating_sub(rel) < need && *len < buf.len() {
+            let Some(space) = buf.get_mut(*len..) else {
+                break;
+            };
+            match reader.read(space) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => *len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.read_error = Some(e.to_string());
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        len.saturating_sub(rel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most 3 bytes per call, to exercise refills.
+    struct Trickle(std::io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(3);
+            self.0.read(&mut out[..n])
+        }
+    }
+
+    #[test]
+    fn stream_window_refills_and_slides() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(3 * STREAM_CHUNK).collect();
+        let mut input = Input::stream(Box::new(Trickle(std::io::Cursor::new(data.clone()))));
+        assert!(input.fill(0, 10) >= 10);
+        assert_eq!(input.slice(5, 3), Some(&data[5..8]));
+        let at = 2 * STREAM_CHUNK as u64 + 7;
+        assert!(input.fill(at, 100) >= 100);
+        assert_eq!(
+            input.slice(at, 100),
+            Some(&data[at as usize..at as usize + 100])
+        );
+        let end = data.len() as u64 - 4;
+        assert_eq!(input.fill(end, 100), 4);
+        assert!(input.is_complete());
+        assert_eq!(input.end(), data.len() as u64);
+    }
+}
