@@ -168,6 +168,8 @@ pub struct FlowConfig {
     /// `dns_session_timeout`: Zeek's DNS analyzer checks a UDP DNS connection this often and
     /// ends it when it was idle for this long minus a second.
     pub dns_session_timeout: i64,
+    /// Most connections kept live at once (see [`table::MAX_LIVE_FLOWS`]).
+    pub max_live_flows: usize,
 }
 
 impl Default for FlowConfig {
@@ -179,6 +181,7 @@ impl Default for FlowConfig {
             tcp_attempt_delay: 5 * Timestamp::NANOS_PER_SEC,
             tcp_close_delay: 5 * Timestamp::NANOS_PER_SEC,
             dns_session_timeout: 10 * Timestamp::NANOS_PER_SEC,
+            max_live_flows: table::MAX_LIVE_FLOWS,
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Most connections kept live at once. Beyond it the least recently active eighth is
-/// finished early (counted in [`FlowStats::evicted`]) so memory stays bounded on a flood of
+/// Default for [`FlowConfig::max_live_flows`]: most connections kept live at once. Beyond
+/// it the least recently active eighth is finished early (counted in [`FlowStats::evicted`]) so memory stays bounded on a flood of
 /// spoofed 5-tuples.
 pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 
@@ -247,7 +247,7 @@ impl FlowTable {
                 self.finish_conn(old);
             }
         }
-        if self.live.len() >= MAX_LIVE_FLOWS {
+        if self.live.len() >= self.config.max_live_flows.max(1) {
             self.evict_oldest();
         }
         let mut conn = self.new_conn(ts, packet, &tuple);
@@ -317,7 +317,7 @@ impl FlowTable {
         let mut by_age: Vec<(Timestamp, FlowId, FlowKey)> =
             self.live.iter().map(|(k, c)| (c.last, c.id, *k)).collect();
         by_age.sort_unstable_by_key(|(last, id, _)| (*last, *id));
-        let count = (MAX_LIVE_FLOWS / 8).max(1);
+        let count = (self.config.max_live_flows / 8).max(1);
         for (_, _, key) in by_age.into_iter().take(count) {
             if let Some(conn) = self.live.remove(&key) {
                 self.stats.evicted = self.stats.evicted.saturating_add(1);

@@ -417,3 +417,19 @@ fn service_setter_joins_sorted() {
     c.add_service("dns");
     assert_eq!(c.service.as_deref(), Some("dns,ssl"));
 }
+
+#[test]
+fn a_flood_of_new_tuples_is_bounded_by_eviction() {
+    let config = FlowConfig {
+        max_live_flows: 16,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    for port in 0..100u16 {
+        table.ingest(t(i64::from(port)), &udp(A, port, B, 9999, 1));
+        assert!(table.live_connections() <= 16);
+    }
+    assert!(table.stats().evicted >= 84);
+    let flows = table.finish();
+    assert_eq!(flows.len(), 100, "evicted flows are reported, not lost");
+}
