@@ -1,10 +1,12 @@
-//! `netforensic flows`: one conn.log-style row per connection, in the chosen format.
+//! `netforensic flows`: one conn.log-style row per connection, named and, where evidence
+//! allows, attributed to a process, in the chosen format.
 
+use super::analyze::{correlate_options, load_snapshot_files};
 use crate::args::{FlowsArgs, RecordFormat};
 use crate::commands::inputs;
 use crate::{output, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL};
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
-use netforensic_core::escape;
+use netforensic_core::correlate;
 use netforensic_core::report::{self, FlowRecord, RecordWriter};
 
 fn core_format(format: RecordFormat) -> report::RecordFormat {
@@ -18,11 +20,8 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
 }
 
 pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
-    if !args.sockets.sockets.is_empty() {
-        eprintln!(
-            "netforensic: --sockets is not applied by `flows` yet; flows are reported unattributed"
-        );
-    }
+    let correlation = correlate_options(&args.sockets)?;
+    let snapshots = load_snapshot_files(&args.sockets.sockets)?;
     let options = AnalysisOptions::default();
     let format = core_format(args.format);
     let mut out = output::open(args.output.output.as_deref())?;
@@ -34,21 +33,18 @@ pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
     let mut partial = false;
 
     for name in &args.inputs.captures {
-        let shown = escape::terminal(name);
         match analyze_capture(name, inputs::source_for(name), &options) {
-            Ok(analysis) => {
+            Ok(mut analysis) => {
                 readable += 1;
-                for damage in &analysis.summary.damage {
-                    eprintln!(
-                        "netforensic: {shown}: byte offset {}: skipped {} bytes: {}",
-                        damage.offset,
-                        damage.length,
-                        escape::terminal(&damage.reason)
-                    );
-                }
-                if !analysis.summary.complete() {
-                    partial = true;
-                }
+                inputs::report_damage(name, &analysis.summary);
+                partial |= !analysis.summary.complete();
+                correlate::attribute(
+                    &mut analysis.flows,
+                    &snapshots,
+                    &analysis.process_evidence,
+                    &analysis.dns,
+                    &correlation,
+                );
                 if format == report::RecordFormat::Table {
                     table_rows.extend(analysis.flows);
                 } else {
@@ -57,7 +53,7 @@ pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
             }
             Err(err) => {
                 partial = true;
-                eprintln!("netforensic: {err}");
+                inputs::report_error(&err.to_string());
             }
         }
     }

@@ -165,6 +165,11 @@ pub struct FlowConfig {
     pub tcp_attempt_delay: i64,
     /// `tcp_close_delay`: a closed or reset connection ends this long after its last packet.
     pub tcp_close_delay: i64,
+    /// `dns_session_timeout`: Zeek's DNS analyzer checks a UDP DNS connection this often and
+    /// ends it when it was idle for this long minus a second.
+    pub dns_session_timeout: i64,
+    /// Most connections kept live at once (see [`table::MAX_LIVE_FLOWS`]).
+    pub max_live_flows: usize,
 }
 
 impl Default for FlowConfig {
@@ -175,6 +180,8 @@ impl Default for FlowConfig {
             icmp_inactivity: 60 * Timestamp::NANOS_PER_SEC,
             tcp_attempt_delay: 5 * Timestamp::NANOS_PER_SEC,
             tcp_close_delay: 5 * Timestamp::NANOS_PER_SEC,
+            dns_session_timeout: 10 * Timestamp::NANOS_PER_SEC,
+            max_live_flows: table::MAX_LIVE_FLOWS,
         }
     }
 }

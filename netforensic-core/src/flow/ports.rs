@@ -14,9 +14,18 @@ const TCP: &[u16] = &[
 
 /// UDP ports, sorted (binary search).
 const UDP: &[u16] = &[
-    53, 67, 88, 123, 137, 161, 162, 389, 443, 514, 547, 1194, 1812, 2123, 2152, 3544, 4789, 5060,
-    5072, 5353, 5355, 6081, 20000,
+    53, 67, 88, 123, 137, 161, 162, 389, 443, 514, 1194, 1812, 2123, 2152, 3544, 4789, 5060, 5072,
+    5353, 5355, 6081, 20000,
 ];
+
+/// UDP ports on which Zeek's DNS analyzer runs (`DNS::ports`); it ends such a connection
+/// after `dns_session_timeout` of inactivity instead of the UDP timeout.
+const DNS_UDP: &[u16] = &[53, 137, 5353, 5355];
+
+/// Does Zeek attach its DNS analyzer (and its shorter timeout) to UDP traffic to `resp_port`?
+pub fn is_dns_udp_port(resp_port: u16) -> bool {
+    DNS_UDP.contains(&resp_port)
+}
 
 /// Is `port` a likely server port for TCP (`tcp == true`) or UDP?
 pub fn is_likely_server_port(tcp: bool, port: u16) -> bool {

@@ -12,8 +12,8 @@ use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Most connections kept live at once. Beyond it the least recently active eighth is
-/// finished early (counted in [`FlowStats::evicted`]) so memory stays bounded on a flood of
+/// Default for [`FlowConfig::max_live_flows`]: most connections kept live at once. Beyond
+/// it the least recently active eighth is finished early (counted in [`FlowStats::evicted`]) so memory stays bounded on a flood of
 /// spoofed 5-tuples.
 pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 
@@ -85,6 +85,8 @@ struct LiveConn {
     history: History,
     /// Inactivity timeout in force (nanoseconds).
     inactivity: i64,
+    /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
+    dns_session_timeout: Option<i64>,
     deadline: Option<Deadline>,
     state: ProtoState,
 }
@@ -245,7 +247,9 @@ impl FlowTable {
             tuple.one_way,
         );
 
-        // Timers first (Zeek advances them before the packet), then TCP reuse.
+        // Timers first (Zeek advances them before the packet), then TCP reuse. The common
+        // case, a packet of a live connection, costs one hash lookup.
+        let config = self.config;
         let mut replace = false;
         if let Some(conn) = self.live.get_mut(&key) {
             replace = conn.timed_out(now);
@@ -256,36 +260,24 @@ impl FlowTable {
                     replace = tcp.is_reuse(*flags, *seq);
                 }
             }
+            if !replace {
+                conn.update(ts, packet, tuple.src_port, &config);
+                return Some(conn.touch(packet, tuple.src_port, false));
+            }
         }
         if replace {
             if let Some(old) = self.live.remove(&key) {
                 self.finish_conn(old);
             }
         }
-
-        let mut created = false;
-        if !self.live.contains_key(&key) {
-            if self.live.len() >= MAX_LIVE_FLOWS {
-                self.evict_oldest();
-            }
-            let conn = self.new_conn(new_id, ts, packet, &tuple);
-            self.live.insert(key, conn);
-            created = true;
+        if self.live.len() >= self.config.max_live_flows.max(1) {
+            self.evict_oldest();
         }
-        let conn = self.live.get_mut(&key)?;
-        let config = self.config;
+        let mut conn = self.new_conn(new_id, ts, packet, &tuple);
         conn.update(ts, packet, tuple.src_port, &config);
-        let from_orig = packet.src == conn.orig_h && tuple.src_port == conn.orig_p;
-        Some(FlowTouch {
-            id: conn.id,
-            from_orig,
-            created,
-            proto: conn.proto,
-            orig_h: conn.orig_h,
-            orig_p: conn.orig_p,
-            resp_h: conn.resp_h,
-            resp_p: conn.resp_p,
-        })
+        let touch = conn.touch(packet, tuple.src_port, true);
+        self.live.insert(key, conn);
+        Some(touch)
     }
 
     fn new_conn(
@@ -314,6 +306,8 @@ impl FlowTable {
             Proto::Tcp | Proto::Udp => self.config.udp_inactivity,
             Proto::Icmp => self.config.icmp_inactivity,
         };
+        let dns_session_timeout =
+            (tuple.proto == Proto::Udp).then_some(self.config.dns_session_timeout);
         let mut conn = LiveConn {
             id,
             proto: tuple.proto,
@@ -329,6 +323,7 @@ impl FlowTable {
             resp_ip_bytes: 0,
             history: History::default(),
             inactivity,
+            dns_session_timeout,
             deadline: None,
             state,
         };
@@ -336,6 +331,10 @@ impl FlowTable {
             && !is_broadcast(packet.dst)
         {
             conn.flip_roles();
+        }
+        // The DNS analyzer is chosen by the responder port, after orientation.
+        if !ports::is_dns_udp_port(conn.resp_p) {
+            conn.dns_session_timeout = None;
         }
         conn
     }
@@ -345,7 +344,7 @@ impl FlowTable {
         let mut by_age: Vec<(Timestamp, FlowId, FlowKey)> =
             self.live.iter().map(|(k, c)| (c.last, c.id, *k)).collect();
         by_age.sort_unstable_by_key(|(last, id, _)| (*last, *id));
-        let count = (MAX_LIVE_FLOWS / 8).max(1);
+        let count = (self.config.max_live_flows / 8).max(1);
         for (_, _, key) in by_age.into_iter().take(count) {
             if let Some(conn) = self.live.remove(&key) {
                 self.stats.evicted = self.stats.evicted.saturating_add(1);
@@ -395,6 +394,20 @@ impl FlowTable {
 }
 
 impl LiveConn {
+    /// What the packet just accounted did, for payload inspectors.
+    fn touch(&self, packet: &Packet<'_>, src_port: u16, created: bool) -> FlowTouch {
+        FlowTouch {
+            id: self.id,
+            from_orig: packet.src == self.orig_h && src_port == self.orig_p,
+            created,
+            proto: self.proto,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+        }
+    }
+
     /// Zeek's `FlipRoles` on a connection.
     fn flip_roles(&mut self) {
         std::mem::swap(&mut self.orig_h, &mut self.resp_h);
@@ -414,6 +427,25 @@ impl LiveConn {
     fn timed_out(&mut self, now: Timestamp) -> bool {
         if now.nanos_since(self.last) >= self.inactivity {
             return true;
+        }
+        if let Some(period) = self.dns_session_timeout {
+            // The DNS analyzer's timer ticks every `period` from the connection's start and
+            // ends it at the first tick that finds it idle for `period` minus one second.
+            let idle = period.saturating_sub(Timestamp::NANOS_PER_SEC);
+            let earliest = self.last.nanos().saturating_add(idle);
+            let since_start = earliest.saturating_sub(self.start.nanos());
+            let ticks = since_start
+                .saturating_add(period - 1)
+                .checked_div(period)
+                .unwrap_or(1)
+                .max(1);
+            let tick = self
+                .start
+                .nanos()
+                .saturating_add(ticks.saturating_mul(period));
+            if period > 0 && now.nanos() >= tick {
+                return true;
+            }
         }
         match self.deadline {
             Some(Deadline::Close(at)) => now >= at,

@@ -323,10 +323,10 @@ fn unanswered_syn_retransmission_after_attempt_delay_is_a_new_connection() {
 #[test]
 fn udp_request_response_and_timeout() {
     let flows = run(&[
-        (0, udp(A, 40000, B, 53, 30)),
-        (5, udp(B, 53, A, 40000, 90)),
-        (59_000, udp(A, 40000, B, 53, 30)),
-        (119_000, udp(A, 40000, B, 53, 30)),
+        (0, udp(A, 40000, B, 123, 30)),
+        (5, udp(B, 123, A, 40000, 90)),
+        (59_000, udp(A, 40000, B, 123, 30)),
+        (119_000, udp(A, 40000, B, 123, 30)),
     ]);
     assert_eq!(flows.len(), 2);
     assert_eq!(flows[0].history, "Dd");
@@ -334,6 +334,30 @@ fn udp_request_response_and_timeout() {
     assert_eq!((flows[0].orig_bytes, flows[0].resp_bytes), (60, 90));
     assert_eq!((flows[0].orig_pkts, flows[0].resp_pkts), (2, 1));
     assert_eq!(flows[1].conn_state, ConnState::S0);
+}
+
+#[test]
+fn udp_dns_ends_at_the_dns_analyzer_tick_after_nine_idle_seconds() {
+    // Zeek's Teredo.pcap baseline has two conn.log rows for one DNS 5-tuple used twice
+    // within a minute: DNS_Analyzer::ExpireTimer (dns_session_timeout = 10 s).
+    let split = run(&[
+        (0, udp(A, 40000, B, 53, 30)),
+        (5, udp(B, 53, A, 40000, 90)),
+        (12_000, udp(A, 40000, B, 53, 30)),
+    ]);
+    assert_eq!(split.len(), 2);
+    let kept = run(&[
+        (0, udp(A, 40000, B, 53, 30)),
+        (8_500, udp(B, 53, A, 40000, 90)),
+        (12_000, udp(A, 40000, B, 53, 30)),
+    ]);
+    assert_eq!(kept.len(), 1);
+    // Other UDP keeps the one-minute timeout.
+    let other = run(&[
+        (0, udp(A, 40000, B, 123, 30)),
+        (12_000, udp(A, 40000, B, 123, 30)),
+    ]);
+    assert_eq!(other.len(), 1);
 }
 
 #[test]
@@ -392,4 +416,20 @@ fn service_setter_joins_sorted() {
     c.add_service("SSL");
     c.add_service("dns");
     assert_eq!(c.service.as_deref(), Some("dns,ssl"));
+}
+
+#[test]
+fn a_flood_of_new_tuples_is_bounded_by_eviction() {
+    let config = FlowConfig {
+        max_live_flows: 16,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    for port in 0..100u16 {
+        table.ingest(t(i64::from(port)), &udp(A, port, B, 9999, 1));
+        assert!(table.live_connections() <= 16);
+    }
+    assert!(table.stats().evicted >= 84);
+    let flows = table.finish();
+    assert_eq!(flows.len(), 100, "evicted flows are reported, not lost");
 }

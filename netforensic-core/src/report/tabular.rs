@@ -104,7 +104,7 @@ pub trait TabularRecord {
     fn cell(&self, index: usize) -> Cell<'_>;
     /// Zeek's `#path` for the TSV header (`conn`, `dns`).
     fn zeek_path() -> &'static str;
-    /// Indices of the columns the human-facing table shows (default: all).
+    /// Indices of the columns the human-facing table shows, in display order (default: all).
     fn table_columns() -> Option<&'static [usize]> {
         None
     }
@@ -378,10 +378,13 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
     }
 }
 
-fn table_indices<R: TabularRecord>() -> impl Iterator<Item = usize> {
-    let all = 0..R::columns().len();
-    let chosen = R::table_columns();
-    all.filter(move |i| chosen.is_none_or(|c| c.contains(i)))
+/// The table's columns, in the order the record type lists them (default: all, in order).
+fn table_indices<R: TabularRecord>() -> Box<dyn Iterator<Item = usize>> {
+    let count = R::columns().len();
+    match R::table_columns() {
+        Some(chosen) => Box::new(chosen.iter().copied().filter(move |&i| i < count)),
+        None => Box::new(0..count),
+    }
 }
 
 fn csv_to_io(err: csv::Error) -> io::Error {
