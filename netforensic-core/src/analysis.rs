@@ -109,9 +109,16 @@ pub fn analyze_capture(
         .into_iter()
         .map(|c| FlowRecord::new(c, path.to_string()))
         .collect();
-    let _ = in_flow_names;
-
     let summary = reader.into_summary();
+    if options.naming || options.dns {
+        crate::naming::assign_names(
+            &mut records,
+            &in_flow_names,
+            &resolutions,
+            &summary.name_records,
+        );
+    }
+
     let process_evidence = process_evidence.finish(&summary.darwin_processes);
     Ok(CaptureAnalysis {
         path: path.to_string(),

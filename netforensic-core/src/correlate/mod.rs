@@ -20,10 +20,7 @@ pub mod ptcpdump;
 mod snapshot_index;
 
 pub use claim::{InCaptureSource, ProcessClaim};
-pub use correlator::{
-    snapshot_source_name, CorrelateOptions, Correlator, EndAttribution,
-    DEFAULT_SNAPSHOT_SLACK_NANOS,
-};
+pub use correlator::{CorrelateOptions, Correlator, EndAttribution, DEFAULT_SNAPSHOT_SLACK_NANOS};
 pub use in_capture::{
     CaptureEvidence, FlowEvidence, InCaptureEvidence, InCaptureStats, Side, SideEvidence,
 };

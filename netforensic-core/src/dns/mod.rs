@@ -1,7 +1,16 @@
 //! DNS transactions (Zeek dns.log) over UDP and TCP, mDNS, LLMNR, NetBIOS-NS, and the
 //! resolution index that tells which name a client asked for before it connected to an address.
+//!
+//! [`wire`] reads messages, [`reassembly`] rebuilds TCP streams, [`tracker`] pairs queries with
+//! responses per connection the way Zeek's dns.log does and derives [`Resolution`]s.
 
-use crate::flow::{FlowTouch, Proto};
+pub mod reassembly;
+mod tracker;
+pub mod wire;
+
+pub use tracker::DnsTracker;
+
+use crate::flow::Proto;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -55,45 +64,12 @@ pub struct Resolution {
 /// Anomalies counted, never fatal.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DnsStats {
+    /// DNS messages read (queries and responses).
     pub messages: u64,
+    /// Messages that could not be read completely (what was read is kept).
     pub malformed: u64,
+    /// TCP segments dropped because a reassembly bound was reached.
     pub tcp_buffer_overflows: u64,
-}
-
-/// Watches flow payloads for DNS and pairs queries with responses.
-#[derive(Default)]
-pub struct DnsTracker {
-    stats: DnsStats,
-}
-
-impl DnsTracker {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Offer one packet's payload of a connection. Cheap when the flow is not DNS.
-    pub fn observe(
-        &mut self,
-        touch: &FlowTouch,
-        ts: Timestamp,
-        tcp_seq: Option<u32>,
-        payload: &[u8],
-    ) {
-        let _ = (touch, ts, tcp_seq, payload);
-    }
-
-    /// The connection `id` ended; flush its unanswered queries.
-    pub fn flow_finished(&mut self, id: crate::flow::FlowId) {
-        let _ = id;
-    }
-
-    /// All transactions (sorted by ts, then uid, then trans_id) and every resolution learned.
-    /// `uid_of` maps a flow id to its uid.
-    pub fn finish(
-        self,
-        uid_of: &dyn Fn(crate::flow::FlowId) -> String,
-    ) -> (Vec<DnsRecord>, Vec<Resolution>, DnsStats) {
-        let _ = uid_of;
-        (Vec::new(), Vec::new(), self.stats)
-    }
+    /// Queries dropped because a connection had too many outstanding (logged unanswered).
+    pub pending_overflows: u64,
 }

@@ -1,9 +1,19 @@
 //! Names for the responder of each connection, the way its client named it: TLS/DTLS/QUIC SNI
 //! and HTTP Host inside the connection, then DNS answers that client received before, then
 //! pcapng Name Resolution Blocks, then answers seen by other clients.
+//!
+//! [`NameSniffer`] finds names inside connections ([`tls`], [`http`], [`quic`]); [`ladder`]
+//! combines them with DNS resolutions and NRB entries into each flow's name.
 
-use crate::flow::{FlowId, FlowTouch};
-use crate::time::Timestamp;
+pub mod http;
+pub mod ladder;
+pub mod quic;
+mod sniffer;
+pub mod tls;
+
+pub use ladder::assign_names;
+pub use sniffer::NameSniffer;
+
 use serde::Serialize;
 
 /// Where a name came from, best first.
@@ -40,33 +50,4 @@ pub struct InFlowName {
     pub source: NameSource,
     /// Application protocol this revealed (`ssl`, `http`, `quic`, `dtls`), for `service`.
     pub service: &'static str,
-}
-
-/// Watches client payloads for SNI / Host.
-#[derive(Default)]
-pub struct NameSniffer {}
-
-impl NameSniffer {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn observe(
-        &mut self,
-        touch: &FlowTouch,
-        ts: Timestamp,
-        tcp_seq: Option<u32>,
-        payload: &[u8],
-    ) {
-        let _ = (touch, ts, tcp_seq, payload);
-    }
-
-    pub fn flow_finished(&mut self, id: FlowId) {
-        let _ = id;
-    }
-
-    /// Names found per connection (sorted by id).
-    pub fn finish(self) -> Vec<(FlowId, InFlowName)> {
-        Vec::new()
-    }
 }

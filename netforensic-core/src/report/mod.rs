@@ -2,6 +2,7 @@
 //! CSV, Zeek TSV, aligned table), and the per-process attribution report.
 
 pub mod analyze;
+pub mod dns;
 pub mod flows;
 pub mod tabular;
 

@@ -1,0 +1,587 @@
+//! Per-connection DNS state: which flows carry DNS, TCP framing, and Zeek's pairing of queries
+//! and responses by transaction id (oldest outstanding query first).
+
+use super::reassembly::{Push, Reassembler};
+use super::wire::{self, Message};
+use super::{DnsRecord, DnsStats, Resolution};
+use crate::flow::{FlowId, FlowTouch, Proto};
+use crate::time::Timestamp;
+use ahash::AHashMap;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+/// Well-known DNS-like ports: DNS, NetBIOS-NS, mDNS, LLMNR.
+const PORT_DNS: u16 = 53;
+const PORT_NETBIOS_NS: u16 = 137;
+const PORT_MDNS: u16 = 5353;
+const PORT_LLMNR: u16 = 5355;
+/// Outstanding queries kept per connection (Zeek's `max_pending_msgs` is 50); beyond, the
+/// oldest is logged unanswered.
+const MAX_PENDING_PER_FLOW: usize = 50;
+/// Records held for a connection on a non-DNS port until a query/response pair confirms it is
+/// DNS; beyond, further unconfirmed records are dropped.
+const MAX_HELD_RECORDS: usize = 64;
+/// One DNS-over-TCP message is at most 65535 bytes plus its 2-byte length; buffer a little more.
+const TCP_BUFFER_LIMIT: usize = 65_537 + 1024;
+/// CNAME links followed from the question name to an address.
+const MAX_CHAIN: usize = 16;
+
+/// How a connection's payload is treated.
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    /// A DNS port: every message is logged.
+    Dns,
+    /// Another port whose first payload looked like DNS: logged once a pair confirms it.
+    Candidate,
+    /// Not DNS: ignored cheaply.
+    NotDns,
+}
+
+struct FlowDns {
+    kind: Kind,
+    netbios: bool,
+    confirmed: bool,
+    pending: VecDeque<DnsRecord>,
+    /// Finished records of an unconfirmed candidate flow.
+    held: Vec<DnsRecord>,
+    /// TCP streams: [from originator, from responder].
+    streams: Option<Box<[Reassembler; 2]>>,
+}
+
+/// Watches flow payloads for DNS and pairs queries with responses.
+#[derive(Default)]
+pub struct DnsTracker {
+    stats: DnsStats,
+    flows: AHashMap<FlowId, FlowDns>,
+    /// Finished records with their flow id (the uid is filled in at the end).
+    done: Vec<(FlowId, DnsRecord)>,
+    resolutions: Vec<Resolution>,
+}
+
+fn is_dns_port(port: u16) -> bool {
+    matches!(port, PORT_DNS | PORT_NETBIOS_NS | PORT_MDNS | PORT_LLMNR)
+}
+
+impl DnsTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Offer one packet's payload of a connection. Cheap when the flow is not DNS.
+    pub fn observe(
+        &mut self,
+        touch: &FlowTouch,
+        ts: Timestamp,
+        tcp_seq: Option<u32>,
+        payload: &[u8],
+    ) {
+        let known_port = is_dns_port(touch.resp_p) || is_dns_port(touch.orig_p);
+        match touch.proto {
+            Proto::Tcp => {
+                // DNS over TCP only on port 53: other TCP flows never cost a lookup.
+                if touch.resp_p != PORT_DNS && touch.orig_p != PORT_DNS {
+                    return;
+                }
+            }
+            Proto::Udp => {}
+            Proto::Icmp => return,
+        }
+        let state = match self.flows.get_mut(&touch.id) {
+            Some(state) => state,
+            None => {
+                let kind = if known_port {
+                    Kind::Dns
+                } else if looks_like_dns(payload) {
+                    Kind::Candidate
+                } else {
+                    Kind::NotDns
+                };
+                self.flows.entry(touch.id).or_insert(FlowDns {
+                    kind,
+                    netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
+                    confirmed: false,
+                    pending: VecDeque::new(),
+                    held: Vec::new(),
+                    streams: None,
+                })
+            }
+        };
+        if state.kind == Kind::NotDns {
+            return;
+        }
+        match tcp_seq {
+            None => {
+                self.stats.messages += 1;
+                handle_message(
+                    state,
+                    touch,
+                    ts,
+                    payload,
+                    &mut self.stats,
+                    &mut self.done,
+                    &mut self.resolutions,
+                );
+            }
+            Some(seq) => {
+                let streams = state.streams.get_or_insert_with(|| {
+                    Box::new([
+                        Reassembler::new(TCP_BUFFER_LIMIT),
+                        Reassembler::new(TCP_BUFFER_LIMIT),
+                    ])
+                });
+                let stream = &mut streams[usize::from(!touch.from_orig)];
+                if stream.push(seq, payload) == Push::Overflow {
+                    self.stats.tcp_buffer_overflows += 1;
+                }
+                // Take complete length-prefixed messages out of the stream.
+                let mut messages: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    let data = stream.data();
+                    let Some(len) = data
+                        .get(..2)
+                        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                    else {
+                        break;
+                    };
+                    let Some(message) = data.get(2..2 + len) else {
+                        break;
+                    };
+                    messages.push(message.to_vec());
+                    stream.consume(2 + len);
+                }
+                for message in messages {
+                    self.stats.messages += 1;
+                    handle_message(
+                        state,
+                        touch,
+                        ts,
+                        &message,
+                        &mut self.stats,
+                        &mut self.done,
+                        &mut self.resolutions,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The connection `id` ended; flush its unanswered queries.
+    pub fn flow_finished(&mut self, id: FlowId) {
+        if let Some(state) = self.flows.remove(&id) {
+            flush(id, state, &mut self.done);
+        }
+    }
+
+    /// All transactions (sorted by ts, then uid, then trans_id) and every resolution learned.
+    /// `uid_of` maps a flow id to its uid.
+    pub fn finish(
+        mut self,
+        uid_of: &dyn Fn(FlowId) -> String,
+    ) -> (Vec<DnsRecord>, Vec<Resolution>, DnsStats) {
+        let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(state) = self.flows.remove(&id) {
+                flush(id, state, &mut self.done);
+            }
+        }
+        let mut records: Vec<DnsRecord> = self
+            .done
+            .into_iter()
+            .map(|(id, mut record)| {
+                record.uid = uid_of(id);
+                record
+            })
+            .collect();
+        records.sort_by(|a, b| (a.ts, &a.uid, a.trans_id).cmp(&(b.ts, &b.uid, b.trans_id)));
+        self.resolutions.sort_by_key(|r| (r.ts, r.client, r.addr));
+        (records, self.resolutions, self.stats)
+    }
+}
+
+/// Log what is left of a finished connection: unanswered queries, and for confirmed candidate
+/// flows the held records.
+fn flush(id: FlowId, state: FlowDns, done: &mut Vec<(FlowId, DnsRecord)>) {
+    if state.kind == Kind::Candidate && !state.confirmed {
+        return;
+    }
+    done.extend(state.held.into_iter().map(|r| (id, r)));
+    done.extend(state.pending.into_iter().map(|r| (id, r)));
+}
+
+/// First payload of a flow on a non-DNS port: a plausible standard query or response with
+/// exactly one question that reads cleanly.
+fn looks_like_dns(payload: &[u8]) -> bool {
+    let Some(message) = wire::parse_message(payload, false) else {
+        return false;
+    };
+    !message.damaged
+        && message.header.opcode == 0
+        && message.header.qdcount == 1
+        && message.question.is_some()
+        && message.header.ancount <= 64
+        && message.header.nscount <= 64
+        && message.header.arcount <= 64
+}
+
+fn handle_message(
+    state: &mut FlowDns,
+    touch: &FlowTouch,
+    ts: Timestamp,
+    payload: &[u8],
+    stats: &mut DnsStats,
+    done: &mut Vec<(FlowId, DnsRecord)>,
+    resolutions: &mut Vec<Resolution>,
+) {
+    let Some(message) = wire::parse_message(payload, state.netbios) else {
+        stats.malformed += 1;
+        return;
+    };
+    if message.damaged {
+        stats.malformed += 1;
+    }
+    let header = message.header;
+    if !header.is_response {
+        let mut record = new_record(touch, ts, &message);
+        if let Some(q) = &message.question {
+            record.qclass = Some(q.qclass);
+            record.qclass_name = Some(wire::qclass_name(q.qclass));
+            record.qtype = Some(q.qtype);
+            record.qtype_name = Some(wire::qtype_name(q.qtype));
+        }
+        record.rd = header.rd;
+        record.tc = header.tc;
+        record.z = header.z;
+        if state.pending.len() >= MAX_PENDING_PER_FLOW {
+            stats.pending_overflows += 1;
+            if let Some(oldest) = state.pending.pop_front() {
+                emit(state, touch.id, oldest, done);
+            }
+        }
+        state.pending.push_back(record);
+        return;
+    }
+
+    let paired = state
+        .pending
+        .iter()
+        .position(|r| r.trans_id == header.id)
+        .and_then(|i| state.pending.remove(i));
+    let was_paired = paired.is_some();
+    let mut record = paired.unwrap_or_else(|| new_record(touch, ts, &message));
+    if record.query.is_none() {
+        // Zeek: without a question, the first answer's owner name stands for the query.
+        record.query = message
+            .question
+            .as_ref()
+            .map(|q| q.name.clone())
+            .or_else(|| message.answers.first().map(|a| a.name.clone()));
+    }
+    let rcode = u16::from(header.rcode);
+    record.rcode = Some(rcode);
+    record.rcode_name = Some(wire::rcode_name(rcode));
+    // Zeek: a response without any record at all is a rejected query.
+    record.rejected = header.ancount == 0 && header.nscount == 0 && header.arcount == 0;
+    if !message.answers.is_empty() {
+        // Zeek sets these (and the rtt) from the first answer record of the reply.
+        record.aa = header.aa;
+        record.ra = header.ra;
+        if was_paired {
+            record.rtt_nanos = Some(ts.nanos_since(record.ts));
+        }
+    }
+    for answer in &message.answers {
+        record.answers.push(answer.rendered.clone());
+        record.ttls.push(answer.ttl);
+    }
+    if was_paired && state.kind == Kind::Candidate && !state.confirmed {
+        state.confirmed = true;
+    }
+    let client = if touch.from_orig {
+        touch.resp_h
+    } else {
+        touch.orig_h
+    };
+    if state.kind == Kind::Dns || state.confirmed {
+        learn_resolutions(&message, client, ts, resolutions);
+    }
+    emit(state, touch.id, record, done);
+}
+
+fn emit(state: &mut FlowDns, id: FlowId, record: DnsRecord, done: &mut Vec<(FlowId, DnsRecord)>) {
+    if state.kind == Kind::Candidate && !state.confirmed {
+        if state.held.len() < MAX_HELD_RECORDS {
+            state.held.push(record);
+        }
+    } else {
+        if !state.held.is_empty() {
+            done.extend(state.held.drain(..).map(|r| (id, r)));
+        }
+        done.push((id, record));
+    }
+}
+
+fn new_record(touch: &FlowTouch, ts: Timestamp, message: &Message) -> DnsRecord {
+    DnsRecord {
+        ts,
+        uid: String::new(),
+        orig_h: touch.orig_h,
+        orig_p: touch.orig_p,
+        resp_h: touch.resp_h,
+        resp_p: touch.resp_p,
+        proto: touch.proto,
+        trans_id: message.header.id,
+        rtt_nanos: None,
+        query: message.question.as_ref().map(|q| q.name.clone()),
+        qclass: None,
+        qclass_name: None,
+        qtype: None,
+        qtype_name: None,
+        rcode: None,
+        rcode_name: None,
+        aa: false,
+        tc: false,
+        rd: false,
+        ra: false,
+        z: 0,
+        answers: Vec::new(),
+        ttls: Vec::new(),
+        rejected: false,
+    }
+}
+
+/// Every A/AAAA answer (and SVCB/HTTPS hint) reachable from the question name through CNAMEs
+/// becomes a [`Resolution`] for `client`. Without a question (mDNS announcements) each address
+/// record stands for its own owner name.
+fn learn_resolutions(message: &Message, client: IpAddr, ts: Timestamp, out: &mut Vec<Resolution>) {
+    let Some(question) = &message.question else {
+        for answer in &message.answers {
+            if let Some(addr) = answer.addr {
+                out.push(Resolution {
+                    ts,
+                    client,
+                    query: answer.name.clone(),
+                    chain: Vec::new(),
+                    addr,
+                    ttl: answer.ttl,
+                });
+            }
+        }
+        return;
+    };
+    // Names on the chain, question first.
+    let mut chain: Vec<&str> = vec![question.name.as_str()];
+    while chain.len() <= MAX_CHAIN {
+        let Some(last) = chain.last() else { break };
+        let next = message.answers.iter().find_map(|a| {
+            a.cname_target
+                .as_deref()
+                .filter(|_| a.name.eq_ignore_ascii_case(last))
+        });
+        match next {
+            Some(target) if !chain.iter().any(|n| n.eq_ignore_ascii_case(target)) => {
+                chain.push(target)
+            }
+            _ => break,
+        }
+    }
+    for answer in &message.answers {
+        let Some(depth) = chain
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(&answer.name))
+        else {
+            continue;
+        };
+        let addrs = answer.addr.into_iter().chain(answer.hints.iter().copied());
+        for addr in addrs {
+            out.push(Resolution {
+                ts,
+                client,
+                query: question.name.clone(),
+                chain: chain
+                    .get(1..=depth)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                addr,
+                ttl: answer.ttl,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(proto: Proto, from_orig: bool, port: u16) -> FlowTouch {
+        FlowTouch {
+            id: 7,
+            from_orig,
+            created: from_orig,
+            proto,
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p: 40000,
+            resp_h: "10.0.0.53".parse().unwrap(),
+            resp_p: port,
+        }
+    }
+
+    fn query(id: u16) -> Vec<u8> {
+        let mut q = vec![
+            (id >> 8) as u8,
+            id as u8,
+            0x01,
+            0x00,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        q.extend_from_slice(&[3, b'w', b'w', b'w', 7]);
+        q.extend_from_slice(b"example");
+        q.extend_from_slice(&[3, b'c', b'o', b'm', 0, 0, 1, 0, 1]);
+        q
+    }
+
+    fn response(id: u16) -> Vec<u8> {
+        let mut r = crate::dns::wire::tests_support::sample_response();
+        r[0] = (id >> 8) as u8;
+        r[1] = id as u8;
+        r
+    }
+
+    #[test]
+    fn udp_pairing_rtt_and_resolution_with_chain() {
+        let mut t = DnsTracker::new();
+        t.observe(
+            &touch(Proto::Udp, true, 53),
+            Timestamp(1_000),
+            None,
+            &query(0x1234),
+        );
+        t.observe(
+            &touch(Proto::Udp, false, 53),
+            Timestamp(5_000),
+            None,
+            &response(0x1234),
+        );
+        let (records, resolutions, stats) = t.finish(&|_| "Cuid".to_string());
+        assert_eq!(stats.messages, 2);
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(r.uid, "Cuid");
+        assert_eq!(r.rtt_nanos, Some(4_000));
+        assert_eq!(r.query.as_deref(), Some("www.example.com"));
+        assert_eq!(r.qtype_name.as_deref(), Some("A"));
+        assert_eq!(r.answers, vec!["web.example.net", "192.0.2.7"]);
+        assert_eq!(r.ttls, vec![60, 256]);
+        assert!(r.rd && r.ra && !r.rejected);
+        assert_eq!(resolutions.len(), 1);
+        assert_eq!(resolutions[0].query, "www.example.com");
+        assert_eq!(resolutions[0].chain, vec!["web.example.net"]);
+        assert_eq!(resolutions[0].client, "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn unanswered_and_unsolicited_are_both_logged() {
+        let mut t = DnsTracker::new();
+        t.observe(&touch(Proto::Udp, true, 53), Timestamp(1), None, &query(1));
+        t.observe(
+            &touch(Proto::Udp, false, 53),
+            Timestamp(2),
+            None,
+            &response(2),
+        );
+        t.flow_finished(7);
+        let (records, _, _) = t.finish(&|_| String::new());
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].trans_id, 1);
+        assert_eq!(records[0].rcode, None);
+        assert_eq!(records[1].trans_id, 2);
+        assert_eq!(records[1].qtype, None);
+        assert_eq!(records[1].rtt_nanos, None);
+    }
+
+    #[test]
+    fn tcp_framing_split_and_coalesced() {
+        let mut t = DnsTracker::new();
+        let mut stream = Vec::new();
+        for id in [10u16, 11] {
+            let q = query(id);
+            stream.extend_from_slice(&(q.len() as u16).to_be_bytes());
+            stream.extend_from_slice(&q);
+        }
+        // Two queries in three segments, the last two swapped.
+        let (a, rest) = stream.split_at(5);
+        let (b, c) = rest.split_at(30);
+        t.observe(&touch(Proto::Tcp, true, 53), Timestamp(1), Some(100), a);
+        t.observe(&touch(Proto::Tcp, true, 53), Timestamp(2), Some(135), c);
+        t.observe(&touch(Proto::Tcp, true, 53), Timestamp(3), Some(105), b);
+        let mut resp = Vec::new();
+        let r = response(11);
+        resp.extend_from_slice(&(r.len() as u16).to_be_bytes());
+        resp.extend_from_slice(&r);
+        t.observe(
+            &touch(Proto::Tcp, false, 53),
+            Timestamp(4),
+            Some(9000),
+            &resp,
+        );
+        let (records, resolutions, _) = t.finish(&|_| String::new());
+        assert_eq!(records.len(), 2);
+        let answered = records.iter().find(|r| r.trans_id == 11).unwrap();
+        assert_eq!(answered.answers.len(), 2);
+        assert_eq!(resolutions.len(), 1);
+    }
+
+    #[test]
+    fn non_dns_port_needs_a_pair() {
+        let mut t = DnsTracker::new();
+        t.observe(
+            &touch(Proto::Udp, true, 5300),
+            Timestamp(1),
+            None,
+            &query(3),
+        );
+        t.flow_finished(7);
+        assert!(t.finish(&|_| String::new()).0.is_empty());
+
+        let mut t = DnsTracker::new();
+        t.observe(
+            &touch(Proto::Udp, true, 5300),
+            Timestamp(1),
+            None,
+            &query(3),
+        );
+        t.observe(
+            &touch(Proto::Udp, false, 5300),
+            Timestamp(2),
+            None,
+            &response(3),
+        );
+        let (records, resolutions, _) = t.finish(&|_| String::new());
+        assert_eq!(records.len(), 1);
+        assert_eq!(resolutions.len(), 1);
+
+        let mut t = DnsTracker::new();
+        t.observe(
+            &touch(Proto::Udp, true, 443),
+            Timestamp(1),
+            None,
+            b"\x16\x03\x01 not dns",
+        );
+        t.observe(
+            &touch(Proto::Udp, false, 443),
+            Timestamp(2),
+            None,
+            &response(3),
+        );
+        assert!(t.finish(&|_| String::new()).0.is_empty());
+    }
+}

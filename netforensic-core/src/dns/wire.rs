@@ -1,0 +1,731 @@
+//! A tolerant, bounded reader of DNS wire format (RFC 1035): header, question, and the answer
+//! section rendered the way Zeek's dns.log renders it.
+//!
+//! Why our own walker and not `simple-dns` alone: Zeek-style rendering needs the raw record
+//! data (TXT strings with their lengths, RRSIG's covered type, unknown types by number), and a
+//! message whose tenth record is damaged must still yield the nine before it. Every read goes
+//! through [`Reader`]-style checked slicing, so no input can panic, loop or allocate unboundedly.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// DNS header length (RFC 1035 4.1.1).
+pub const HEADER_LEN: usize = 12;
+/// A name on the wire is at most 255 bytes (RFC 1035 2.3.4); longer renderings are malformed.
+const MAX_NAME_WIRE_LEN: usize = 255;
+/// Compression pointers followed per name. Pointers must also go strictly backwards, which
+/// alone rules out loops; the hop limit bounds the work per name regardless.
+const MAX_POINTER_HOPS: usize = 64;
+/// Answer records rendered per message: enough for any real answer, bounded against bombs.
+pub const MAX_ANSWERS: usize = 256;
+/// Hint addresses kept per SVCB/HTTPS record.
+const MAX_HINTS: usize = 16;
+
+/// Fixed header fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    pub id: u16,
+    pub is_response: bool,
+    pub opcode: u8,
+    pub aa: bool,
+    pub tc: bool,
+    pub rd: bool,
+    pub ra: bool,
+    /// The three Z bits (Zeek logs them as one number, including AD/CD).
+    pub z: u8,
+    pub rcode: u8,
+    pub qdcount: u16,
+    pub ancount: u16,
+    pub nscount: u16,
+    pub arcount: u16,
+}
+
+impl Header {
+    pub fn parse(msg: &[u8]) -> Option<Header> {
+        let h = msg.get(..HEADER_LEN)?;
+        let word = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        let flags = word(2);
+        Some(Header {
+            id: word(0),
+            is_response: flags & 0x8000 != 0,
+            opcode: ((flags >> 11) & 0x0f) as u8,
+            aa: flags & 0x0400 != 0,
+            tc: flags & 0x0200 != 0,
+            rd: flags & 0x0100 != 0,
+            ra: flags & 0x0080 != 0,
+            z: ((flags >> 4) & 0x07) as u8,
+            rcode: (flags & 0x0f) as u8,
+            qdcount: word(4),
+            ancount: word(6),
+            nscount: word(8),
+            arcount: word(10),
+        })
+    }
+}
+
+/// Why a message could not be read completely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireError {
+    Truncated,
+    /// A compression pointer that does not point strictly backwards, or too many hops.
+    BadPointer,
+    /// A label type other than 0b00 (normal) or 0b11 (pointer), or a name over 255 bytes.
+    BadLabel,
+}
+
+/// The first question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub name: String,
+    pub qtype: u16,
+    pub qclass: u16,
+}
+
+/// One answer-section record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// Owner name.
+    pub name: String,
+    pub rtype: u16,
+    pub ttl: u32,
+    /// Zeek's rendering (address, target name, `TXT 5 hello`, ...).
+    pub rendered: String,
+    /// Address of an A/AAAA record.
+    pub addr: Option<IpAddr>,
+    /// Target of a CNAME record.
+    pub cname_target: Option<String>,
+    /// ipv4hint/ipv6hint addresses of an SVCB/HTTPS record.
+    pub hints: Vec<IpAddr>,
+}
+
+/// A message as far as it could be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    pub header: Header,
+    pub question: Option<Question>,
+    pub answers: Vec<Answer>,
+    /// Something after the header could not be read; what came before is kept.
+    pub damaged: bool,
+}
+
+/// Record types (RFC 1035 and later).
+pub mod rtype {
+    pub const A: u16 = 1;
+    pub const NS: u16 = 2;
+    pub const CNAME: u16 = 5;
+    pub const SOA: u16 = 6;
+    pub const PTR: u16 = 12;
+    pub const MX: u16 = 15;
+    pub const TXT: u16 = 16;
+    pub const AAAA: u16 = 28;
+    pub const SRV: u16 = 33;
+    pub const DNAME: u16 = 39;
+    pub const DS: u16 = 43;
+    pub const RRSIG: u16 = 46;
+    pub const NSEC: u16 = 47;
+    pub const DNSKEY: u16 = 48;
+    pub const SVCB: u16 = 64;
+    pub const HTTPS: u16 = 65;
+    pub const SPF: u16 = 99;
+}
+
+/// Parse a whole message. `None` only when even the header is missing; otherwise the message
+/// is returned with `damaged` set where reading had to stop.
+pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
+    let header = Header::parse(msg)?;
+    let mut out = Message {
+        header,
+        ..Message::default()
+    };
+    let mut pos = HEADER_LEN;
+    let mut name = String::new();
+    for index in 0..header.qdcount {
+        name.clear();
+        let next = match read_name(msg, pos, &mut name) {
+            Ok(next) => next,
+            Err(_) => {
+                // Skip an unreadable name when its extent is known (as Wireshark does).
+                out.damaged = true;
+                name.clear();
+                name.push_str(UNREADABLE_NAME);
+                match skip_name(msg, pos) {
+                    Ok(next) => next,
+                    Err(_) => return Some(out),
+                }
+            }
+        };
+        let (Some(qtype), Some(qclass)) = (be16(msg, next), be16(msg, next + 2)) else {
+            out.damaged = true;
+            return Some(out);
+        };
+        pos = next + 4;
+        if index == 0 {
+            let name = if netbios {
+                decode_netbios_name(&name).unwrap_or_else(|| name.clone())
+            } else {
+                name.clone()
+            };
+            out.question = Some(Question {
+                name,
+                qtype,
+                qclass,
+            });
+        }
+    }
+    for _ in 0..header.ancount {
+        if out.answers.len() >= MAX_ANSWERS {
+            break;
+        }
+        match read_answer(msg, pos) {
+            Ok((answer, next, names_ok)) => {
+                out.damaged |= !names_ok;
+                out.answers.push(answer);
+                pos = next;
+            }
+            Err(_) => {
+                out.damaged = true;
+                break;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn be16(msg: &[u8], at: usize) -> Option<u16> {
+    let b = msg.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn be32(msg: &[u8], at: usize) -> Option<u32> {
+    let b = msg.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Read a (possibly compressed) name starting at `start`, appending it to `out` (labels joined
+/// by `.`, lowercased as Zeek logs names, root = empty string as Zeek prints it, unprintable
+/// bytes as `\xNN`). Returns the offset just
+/// after the name in the original position.
+pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, WireError> {
+    let base = out.len();
+    let mut pos = start;
+    let mut after: Option<usize> = None;
+    let mut hops = 0usize;
+    let mut wire_len = 0usize;
+    // Pointers must point before the lowest position read so far: strictly backwards.
+    let mut floor = start;
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
+        match len & 0xc0 {
+            0x00 => {
+                if len == 0 {
+                    return Ok(after.unwrap_or(pos + 1));
+                }
+                let len = usize::from(len);
+                let label = msg
+                    .get(pos + 1..pos + 1 + len)
+                    .ok_or(WireError::Truncated)?;
+                wire_len += len + 1;
+                if wire_len > MAX_NAME_WIRE_LEN {
+                    return Err(WireError::BadLabel);
+                }
+                if out.len() > base {
+                    out.push('.');
+                }
+                push_label(out, label);
+                pos += 1 + len;
+            }
+            0xc0 => {
+                let low = *msg.get(pos + 1).ok_or(WireError::Truncated)?;
+                let target = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                hops += 1;
+                if target >= floor || hops > MAX_POINTER_HOPS {
+                    return Err(WireError::BadPointer);
+                }
+                if after.is_none() {
+                    after = Some(pos + 2);
+                }
+                floor = target;
+                pos = target;
+            }
+            _ => return Err(WireError::BadLabel),
+        }
+    }
+}
+
+/// Append a label lowercased, escaping bytes that are not printable ASCII (and the separator)
+/// as `\xNN`.
+fn push_label(out: &mut String, label: &[u8]) {
+    for &b in label {
+        if b.is_ascii_graphic() && b != b'.' && b != b'\\' {
+            out.push(char::from(b.to_ascii_lowercase()));
+        } else {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+}
+
+/// NetBIOS first-level encoding (RFC 1001 14.1): 32 letters `A`..`P` encode 16 bytes; the
+/// 16th is the suffix (service type), and names are padded with spaces. Zeek logs the name
+/// without suffix and padding.
+fn decode_netbios_name(encoded: &str) -> Option<String> {
+    let first_label = encoded.split('.').next()?;
+    let bytes = first_label.as_bytes();
+    if bytes.len() != 32 {
+        return None;
+    }
+    let mut decoded = String::with_capacity(16);
+    for pair in bytes.chunks_exact(2).take(15) {
+        let nibble = |c: u8| c.to_ascii_uppercase().checked_sub(b'A').filter(|v| *v < 16);
+        let (hi, lo) = (nibble(pair[0])?, nibble(pair[1])?);
+        let b = (hi << 4) | lo;
+        if b.is_ascii_graphic() || b == b' ' {
+            decoded.push(char::from(b));
+        } else {
+            let _ = write!(decoded, "\\x{b:02x}");
+        }
+    }
+    Some(decoded.trim_end_matches(' ').to_string())
+}
+
+/// Where the name at `pos` ends on the wire, without following pointers: lets a record whose
+/// name cannot be read (pointer loop, too long) still yield its data, as Wireshark does.
+fn skip_name(msg: &[u8], mut pos: usize) -> Result<usize, WireError> {
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Ok(pos + 1),
+            0x00 => pos += 1 + usize::from(len),
+            0xc0 => return Ok(pos + 2),
+            _ => return Err(WireError::BadLabel),
+        }
+    }
+}
+
+/// Placeholder for a name that could not be read.
+const UNREADABLE_NAME: &str = "<unreadable name>";
+
+/// One record: the answer, the offset after it, and whether its names were all readable.
+fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
+    let mut name = String::new();
+    let mut names_ok = true;
+    let pos = match read_name(msg, pos, &mut name) {
+        Ok(next) => next,
+        Err(_) => {
+            names_ok = false;
+            name.clear();
+            name.push_str(UNREADABLE_NAME);
+            skip_name(msg, pos)?
+        }
+    };
+    let rtype = be16(msg, pos).ok_or(WireError::Truncated)?;
+    let ttl = be32(msg, pos + 4).ok_or(WireError::Truncated)?;
+    let rdlen = usize::from(be16(msg, pos + 8).ok_or(WireError::Truncated)?);
+    let rdata_start = pos + 10;
+    let rdata_end = rdata_start + rdlen;
+    let rdata = msg
+        .get(rdata_start..rdata_end)
+        .ok_or(WireError::Truncated)?;
+    let mut answer = Answer {
+        name,
+        rtype,
+        ttl,
+        rendered: String::new(),
+        addr: None,
+        cname_target: None,
+        hints: Vec::new(),
+    };
+    if render_rdata(msg, rdata_start, rdata, &mut answer).is_err() {
+        // The record's extent is known: keep going with a placeholder rendering.
+        names_ok = false;
+        answer.rendered.clear();
+        answer.rendered.push_str(UNREADABLE_NAME);
+        answer.addr = None;
+        answer.cname_target = None;
+    }
+    Ok((answer, rdata_end, names_ok))
+}
+
+/// Name inside rdata: must stay within the record (compression may point anywhere earlier).
+fn rdata_name(msg: &[u8], at: usize, out: &mut String) -> Result<usize, WireError> {
+    read_name(msg, at, out)
+}
+
+fn render_rdata(
+    msg: &[u8],
+    start: usize,
+    rdata: &[u8],
+    answer: &mut Answer,
+) -> Result<(), WireError> {
+    let out = &mut answer.rendered;
+    match answer.rtype {
+        rtype::A => {
+            let b: [u8; 4] = rdata.try_into().map_err(|_| WireError::Truncated)?;
+            let addr = IpAddr::V4(Ipv4Addr::from(b));
+            let _ = write!(out, "{addr}");
+            answer.addr = Some(addr);
+        }
+        rtype::AAAA => {
+            let b: [u8; 16] = rdata.try_into().map_err(|_| WireError::Truncated)?;
+            let addr = IpAddr::V6(Ipv6Addr::from(b));
+            let _ = write!(out, "{addr}");
+            answer.addr = Some(addr);
+        }
+        rtype::CNAME | rtype::NS | rtype::PTR | rtype::DNAME => {
+            rdata_name(msg, start, out)?;
+            if answer.rtype == rtype::CNAME {
+                answer.cname_target = Some(out.clone());
+            }
+        }
+        rtype::MX => {
+            rdata_name(msg, start + 2, out)?;
+        }
+        rtype::SRV => {
+            rdata_name(msg, start + 6, out)?;
+        }
+        rtype::SOA => {
+            rdata_name(msg, start, out)?;
+        }
+        rtype::TXT | rtype::SPF => render_txt(rdata, out),
+        rtype::RRSIG => {
+            let covered = be16(rdata, 0).ok_or(WireError::Truncated)?;
+            let _ = write!(out, "RRSIG {covered} ");
+            rdata_name(msg, start + 18, out)?;
+        }
+        rtype::DNSKEY => {
+            let algorithm = *rdata.get(3).ok_or(WireError::Truncated)?;
+            let _ = write!(out, "DNSKEY {algorithm}");
+        }
+        rtype::DS => {
+            let algorithm = *rdata.get(2).ok_or(WireError::Truncated)?;
+            let digest_type = *rdata.get(3).ok_or(WireError::Truncated)?;
+            let _ = write!(out, "DS {algorithm} {digest_type}");
+        }
+        rtype::NSEC => {
+            let _ = write!(out, "NSEC ");
+            rdata_name(msg, start, out)?;
+        }
+        rtype::SVCB | rtype::HTTPS => render_svcb(msg, start, rdata, answer)?,
+        other => {
+            let _ = write!(out, "<unknown type={other}>");
+        }
+    }
+    Ok(())
+}
+
+/// Zeek: every character-string as `TXT <len> <text>`, joined by spaces.
+fn render_txt(rdata: &[u8], out: &mut String) {
+    let mut pos = 0usize;
+    while let Some(&len) = rdata.get(pos) {
+        let len = usize::from(len);
+        let end = (pos + 1 + len).min(rdata.len());
+        let text = rdata.get(pos + 1..end).unwrap_or_default();
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "TXT {len} ");
+        for &b in text {
+            if b.is_ascii_graphic() || b == b' ' {
+                out.push(char::from(b));
+            } else {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        pos = pos + 1 + len;
+    }
+}
+
+/// SVCB/HTTPS (RFC 9460): `HTTPS <priority> <target>`, hints kept as addresses.
+fn render_svcb(
+    msg: &[u8],
+    start: usize,
+    rdata: &[u8],
+    answer: &mut Answer,
+) -> Result<(), WireError> {
+    let priority = be16(rdata, 0).ok_or(WireError::Truncated)?;
+    let label = if answer.rtype == rtype::HTTPS {
+        "HTTPS"
+    } else {
+        "SVCB"
+    };
+    let mut target = String::new();
+    let after_target = rdata_name(msg, start + 2, &mut target)?;
+    let _ = write!(
+        answer.rendered,
+        "{label} {priority} {}",
+        if target.is_empty() { "." } else { &target }
+    );
+    let mut pos = after_target.saturating_sub(start);
+    while let (Some(key), Some(len)) = (be16(rdata, pos), be16(rdata, pos + 2)) {
+        let len = usize::from(len);
+        let value = rdata
+            .get(pos + 4..pos + 4 + len)
+            .ok_or(WireError::Truncated)?;
+        match key {
+            4 => {
+                for chunk in value.chunks_exact(4) {
+                    if answer.hints.len() < MAX_HINTS {
+                        let b: [u8; 4] = [chunk[0], chunk[1], chunk[2], chunk[3]];
+                        answer.hints.push(IpAddr::V4(Ipv4Addr::from(b)));
+                    }
+                }
+            }
+            6 => {
+                for chunk in value.chunks_exact(16) {
+                    if answer.hints.len() < MAX_HINTS {
+                        let mut b = [0u8; 16];
+                        b.copy_from_slice(chunk);
+                        answer.hints.push(IpAddr::V6(Ipv6Addr::from(b)));
+                    }
+                }
+            }
+            _ => {}
+        }
+        pos += 4 + len;
+    }
+    Ok(())
+}
+
+/// Zeek's `query_types` names for the common types; others as `query-<n>` like Zeek.
+pub fn qtype_name(qtype: u16) -> String {
+    let name = match qtype {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        29 => "LOC",
+        32 => "NIMLOC",
+        33 => "SRV",
+        35 => "NAPTR",
+        39 => "DNAME",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        50 => "NSEC3",
+        52 => "TLSA",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        252 => "AXFR",
+        255 => "*",
+        257 => "CAA",
+        _ => return format!("query-{qtype}"),
+    };
+    name.to_string()
+}
+
+/// Zeek's `classes` names.
+pub fn qclass_name(qclass: u16) -> String {
+    let name = match qclass {
+        1 => "C_INTERNET",
+        2 => "C_CSNET",
+        3 => "C_CHAOS",
+        4 => "C_HESIOD",
+        254 => "C_NONE",
+        255 => "C_ANY",
+        _ => return format!("unknown-{qclass}"),
+    };
+    name.to_string()
+}
+
+/// Zeek's `base_errors` names.
+pub fn rcode_name(rcode: u16) -> String {
+    let name = match rcode {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSet",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        _ => return format!("unknown-{rcode}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// A response for www.example.com: CNAME to web.example.net (compressed), A 192.0.2.7.
+    pub fn sample_response() -> Vec<u8> {
+        let mut m = vec![
+            0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0, // header
+            3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm',
+            0, 0, 1, 0, 1, // question
+        ];
+        // CNAME: owner = pointer to 12, target web.example.net
+        m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 17]);
+        let cname_at = m.len();
+        m.extend_from_slice(&[
+            3, b'w', b'e', b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'n', b'e', b't',
+            0,
+        ]);
+        // A: owner = pointer to the CNAME target
+        m.extend_from_slice(&[
+            0xc0,
+            cname_at as u8,
+            0,
+            1,
+            0,
+            1,
+            0,
+            0,
+            1,
+            0,
+            0,
+            4,
+            192,
+            0,
+            2,
+            7,
+        ]);
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::sample_response;
+    use super::*;
+
+    #[test]
+    fn parses_cname_chain_and_address() {
+        let m = parse_message(&sample_response(), false).unwrap();
+        assert!(!m.damaged);
+        assert_eq!(m.header.id, 0x1234);
+        assert!(m.header.is_response && m.header.rd && m.header.ra);
+        let q = m.question.unwrap();
+        assert_eq!(
+            (q.name.as_str(), q.qtype, q.qclass),
+            ("www.example.com", 1, 1)
+        );
+        assert_eq!(m.answers.len(), 2);
+        assert_eq!(m.answers[0].rendered, "web.example.net");
+        assert_eq!(
+            m.answers[0].cname_target.as_deref(),
+            Some("web.example.net")
+        );
+        assert_eq!(m.answers[1].name, "web.example.net");
+        assert_eq!(m.answers[1].rendered, "192.0.2.7");
+        assert_eq!(m.answers[1].ttl, 256);
+    }
+
+    #[test]
+    fn truncation_at_every_length_never_panics() {
+        let full = sample_response();
+        for cut in 0..full.len() {
+            let m = parse_message(&full[..cut], false);
+            if cut < HEADER_LEN {
+                assert!(m.is_none());
+            } else {
+                assert!(m.unwrap().damaged, "cut at {cut} must be damaged");
+            }
+        }
+    }
+
+    #[test]
+    fn compression_loop_is_rejected() {
+        // Question name is a pointer to itself.
+        let m = [0, 1, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+        let parsed = parse_message(&m, false).unwrap();
+        assert!(parsed.damaged);
+        assert_eq!(parsed.question.unwrap().name, UNREADABLE_NAME);
+        let mut s = String::new();
+        assert_eq!(read_name(&m, 12, &mut s), Err(WireError::BadPointer));
+        // Forward pointer.
+        let fwd = [0xc0u8, 2, 0];
+        assert_eq!(read_name(&fwd, 0, &mut s), Err(WireError::BadPointer));
+    }
+
+    #[test]
+    fn two_pointers_ping_pong_is_rejected() {
+        // offset 12: label "a" then pointer to 16; offset 16: pointer to 12.
+        let m = [
+            0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0xc0, 16, 0xc0, 12,
+        ];
+        let mut s = String::new();
+        assert!(read_name(&m, 16, &mut s).is_err());
+        s.clear();
+        assert!(read_name(&m, 12, &mut s).is_err());
+    }
+
+    #[test]
+    fn bad_label_type_and_long_names() {
+        let mut s = String::new();
+        assert_eq!(read_name(&[0x40, 0], 0, &mut s), Err(WireError::BadLabel));
+        let mut long = Vec::new();
+        for _ in 0..5 {
+            long.push(63);
+            long.extend_from_slice(&[b'x'; 63]);
+        }
+        long.push(0);
+        s.clear();
+        assert_eq!(read_name(&long, 0, &mut s), Err(WireError::BadLabel));
+    }
+
+    #[test]
+    fn unprintable_label_bytes_are_escaped() {
+        let mut s = String::new();
+        read_name(&[3, b'a', 0, b'.', 0], 0, &mut s).unwrap();
+        assert_eq!(s, "a\\x00\\x2e");
+    }
+
+    #[test]
+    fn names_append_without_leading_dot_and_lowercased() {
+        let mut s = String::from("RRSIG 5 ");
+        read_name(&[3, b'C', b'm', b'U', 3, b'e', b'd', b'u', 0], 0, &mut s).unwrap();
+        assert_eq!(s, "RRSIG 5 cmu.edu");
+    }
+
+    #[test]
+    fn txt_rendering_matches_zeek() {
+        let mut out = String::new();
+        render_txt(&[5, b'h', b'e', b'l', b'l', b'o', 2, b'a', b'b'], &mut out);
+        assert_eq!(out, "TXT 5 hello TXT 2 ab");
+    }
+
+    #[test]
+    fn https_record_hints_and_unknown_types() {
+        let mut m = vec![0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
+        // HTTPS, root owner, priority 1, target ".", alpn h2, ipv4hint 192.0.2.1
+        let rdata = [
+            0, 1, 0, // priority, target root
+            0, 1, 0, 3, 2, b'h', b'2', // alpn
+            0, 4, 0, 4, 192, 0, 2, 1, // ipv4hint
+        ];
+        m.extend_from_slice(&[0, 0, 65, 0, 1, 0, 0, 0, 5, 0, rdata.len() as u8]);
+        m.extend_from_slice(&rdata);
+        m.extend_from_slice(&[0, 0xff, 0x00, 0, 1, 0, 0, 0, 5, 0, 2, 9, 9]);
+        let parsed = parse_message(&m, false).unwrap();
+        assert!(!parsed.damaged);
+        assert_eq!(parsed.answers[0].rendered, "HTTPS 1 .");
+        assert_eq!(
+            parsed.answers[0].hints,
+            vec!["192.0.2.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(parsed.answers[1].rendered, "<unknown type=65280>");
+    }
+
+    #[test]
+    fn netbios_names_are_decoded() {
+        // "FRED" padded with spaces, suffix 0x20.
+        let mut enc = String::new();
+        let mut raw = *b"FRED            ";
+        raw[15] = 0x20;
+        for b in raw {
+            enc.push(char::from(b'A' + (b >> 4)));
+            enc.push(char::from(b'A' + (b & 0x0f)));
+        }
+        assert_eq!(decode_netbios_name(&enc).as_deref(), Some("FRED"));
+        assert_eq!(decode_netbios_name("short"), None);
+    }
+}

@@ -1,0 +1,282 @@
+//! The naming ladder: each flow's responder named the way its client knew it.
+//!
+//! 1. a name the client sent inside the flow (SNI, QUIC/DTLS SNI, HTTP Host);
+//! 2. the DNS answers this client received for the responder's address before the flow began
+//!    (the question name it asked; CNAME chain into `names`);
+//! 3. pcapng Name Resolution Block entries;
+//! 4. DNS answers seen by other clients (`dns_other_client`).
+//!
+//! Several different question names that are all still fresh for the address are equally good:
+//! all are listed, `name_ambiguous` is set and `server_name` stays empty. Capture time only.
+
+use super::{InFlowName, NameSource};
+use crate::capture::NameRecord;
+use crate::dns::Resolution;
+use crate::flow::FlowId;
+use crate::report::FlowRecord;
+use crate::time::Timestamp;
+use ahash::AHashMap;
+use std::net::IpAddr;
+
+/// An answer counts as fresh for at least this long even with a tiny TTL: programs connect
+/// right after the lookup, and TTL 0 answers are used once.
+const MIN_FRESH_NANOS: i64 = 30 * Timestamp::NANOS_PER_SEC;
+/// ...and for at most a day, whatever the TTL says.
+const MAX_FRESH_NANOS: i64 = 86_400 * Timestamp::NANOS_PER_SEC;
+/// Earlier answers examined per flow when looking for competing names (bounds the work on a
+/// capture that resolves one address thousands of times).
+const MAX_CANDIDATES: usize = 64;
+
+/// Fill `server_name`, `name_source`, `names`, `name_ambiguous` (and `service` where an
+/// in-flow name reveals it) of every flow.
+pub fn assign_names(
+    flows: &mut [FlowRecord],
+    in_flow: &[(FlowId, InFlowName)],
+    resolutions: &[Resolution],
+    nrb: &[NameRecord],
+) {
+    let by_flow: AHashMap<FlowId, &InFlowName> = in_flow.iter().map(|(id, n)| (*id, n)).collect();
+    let mut by_nrb: AHashMap<IpAddr, Vec<&str>> = AHashMap::new();
+    for entry in nrb {
+        let names = by_nrb.entry(entry.addr).or_default();
+        names.extend(entry.names.iter().map(String::as_str));
+    }
+    // (client, addr, ts) for this client's answers; (addr, ts) for anyone's.
+    let mut per_client: Vec<&Resolution> = resolutions.iter().collect();
+    per_client.sort_by_key(|r| (r.client, r.addr, r.ts));
+    let mut per_addr: Vec<&Resolution> = resolutions.iter().collect();
+    per_addr.sort_by_key(|r| (r.addr, r.ts));
+
+    for flow in flows.iter_mut() {
+        let conn = &flow.conn;
+        let (client, addr, start) = (conn.orig_h, conn.resp_h, conn.ts);
+        let own = fresh_candidates(
+            &per_client,
+            |r| (r.client, r.addr).cmp(&(client, addr)),
+            start,
+        );
+        let mut names: Vec<String> = Vec::new();
+        let mut chosen: Option<(String, NameSource)> = None;
+        let mut ambiguous = false;
+
+        if let Some(name) = by_flow.get(&conn.id) {
+            chosen = Some((name.name.clone(), name.source));
+            push_unique(&mut names, &name.name);
+            if flow.conn.service.is_none() {
+                flow.conn.service = Some(name.service.to_string());
+            }
+        }
+        let dns_queries = distinct_queries(&own);
+        for r in &own {
+            push_unique(&mut names, &r.query);
+            for link in &r.chain {
+                push_unique(&mut names, link);
+            }
+        }
+        if chosen.is_none() && !dns_queries.is_empty() {
+            if dns_queries.len() == 1 {
+                chosen = Some((dns_queries[0].to_string(), NameSource::Dns));
+            } else {
+                ambiguous = true;
+                flow.name_source = Some(NameSource::Dns);
+            }
+        }
+        if let Some(nrb_names) = by_nrb.get(&addr) {
+            for n in nrb_names {
+                push_unique(&mut names, n);
+            }
+            if chosen.is_none() && !ambiguous {
+                if let Some(first) = nrb_names.first() {
+                    chosen = Some((first.to_string(), NameSource::Nrb));
+                }
+            }
+        }
+        if chosen.is_none() && !ambiguous {
+            let others = fresh_candidates(&per_addr, |r| r.addr.cmp(&addr), start);
+            let queries = distinct_queries(&others);
+            for r in &others {
+                push_unique(&mut names, &r.query);
+                for link in &r.chain {
+                    push_unique(&mut names, link);
+                }
+            }
+            if queries.len() == 1 {
+                chosen = Some((queries[0].to_string(), NameSource::DnsOtherClient));
+            } else if queries.len() > 1 {
+                ambiguous = true;
+                flow.name_source = Some(NameSource::DnsOtherClient);
+            }
+        }
+        if let Some((name, source)) = chosen {
+            flow.server_name = Some(name);
+            flow.name_source = Some(source);
+        }
+        flow.names = names;
+        flow.name_ambiguous = ambiguous;
+    }
+}
+
+/// Answers in `sorted` (ordered so that `key_cmp` selects one contiguous group, by ts inside
+/// it) received at or before `start`, newest first: the newest always, and every other one
+/// still fresh at `start`.
+fn fresh_candidates<'a>(
+    sorted: &[&'a Resolution],
+    key_cmp: impl Fn(&Resolution) -> std::cmp::Ordering,
+    start: Timestamp,
+) -> Vec<&'a Resolution> {
+    let lo = sorted.partition_point(|r| key_cmp(r).is_lt());
+    let group_end = sorted.partition_point(|r| key_cmp(r).is_le());
+    let group = sorted.get(lo..group_end).unwrap_or_default();
+    let before = group.partition_point(|r| r.ts <= start);
+    let mut out = Vec::new();
+    for (i, r) in group
+        .get(..before)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(MAX_CANDIDATES)
+        .enumerate()
+    {
+        let fresh_for = i64::from(r.ttl)
+            .saturating_mul(Timestamp::NANOS_PER_SEC)
+            .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
+        if i == 0 || start.nanos_since(r.ts) <= fresh_for {
+            out.push(*r);
+        }
+    }
+    out
+}
+
+/// Distinct question names (case-insensitive), newest first.
+fn distinct_queries<'a>(candidates: &[&'a Resolution]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in candidates {
+        if !out.iter().any(|q| q.eq_ignore_ascii_case(&r.query)) {
+            out.push(&r.query);
+        }
+    }
+    out
+}
+
+fn push_unique(names: &mut Vec<String>, name: &str) {
+    if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        names.push(name.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{ConnState, Connection, Proto};
+
+    fn flow(id: FlowId, client: &str, server: &str, ts_secs: i64) -> FlowRecord {
+        FlowRecord::new(
+            Connection {
+                id,
+                uid: format!("C{id}"),
+                ts: Timestamp::from_secs_nanos(ts_secs, 0),
+                last_ts: Timestamp::from_secs_nanos(ts_secs, 0),
+                orig_h: client.parse().unwrap(),
+                orig_p: 50000,
+                resp_h: server.parse().unwrap(),
+                resp_p: 443,
+                proto: Proto::Tcp,
+                service: None,
+                orig_bytes: 0,
+                resp_bytes: 0,
+                conn_state: ConnState::SF,
+                history: String::new(),
+                orig_pkts: 0,
+                orig_ip_bytes: 0,
+                resp_pkts: 0,
+                resp_ip_bytes: 0,
+                community_id: String::new(),
+            },
+            "x.pcap".into(),
+        )
+    }
+
+    fn res(
+        ts_secs: i64,
+        client: &str,
+        query: &str,
+        chain: &[&str],
+        addr: &str,
+        ttl: u32,
+    ) -> Resolution {
+        Resolution {
+            ts: Timestamp::from_secs_nanos(ts_secs, 0),
+            client: client.parse().unwrap(),
+            query: query.into(),
+            chain: chain.iter().map(|s| s.to_string()).collect(),
+            addr: addr.parse().unwrap(),
+            ttl,
+        }
+    }
+
+    #[test]
+    fn ladder_order_and_ambiguity() {
+        let mut flows = vec![
+            flow(1, "10.0.0.1", "192.0.2.1", 100), // SNI wins over DNS
+            flow(2, "10.0.0.1", "192.0.2.2", 100), // DNS via CNAME
+            flow(3, "10.0.0.1", "192.0.2.3", 100), // two names fresh: ambiguous
+            flow(4, "10.0.0.1", "192.0.2.4", 100), // NRB
+            flow(5, "10.0.0.9", "192.0.2.2", 100), // other client's answer
+            flow(6, "10.0.0.1", "192.0.2.5", 100), // answer came after the flow: none
+        ];
+        let in_flow = vec![(
+            1,
+            InFlowName {
+                name: "sni.example".into(),
+                source: NameSource::Sni,
+                service: "ssl",
+            },
+        )];
+        let resolutions = vec![
+            res(90, "10.0.0.1", "cdn.example", &[], "192.0.2.1", 300),
+            res(
+                95,
+                "10.0.0.1",
+                "www.example",
+                &["www.cdn.example"],
+                "192.0.2.2",
+                300,
+            ),
+            res(50, "10.0.0.1", "a.example", &[], "192.0.2.3", 300),
+            res(99, "10.0.0.1", "b.example", &[], "192.0.2.3", 300),
+            res(101, "10.0.0.1", "late.example", &[], "192.0.2.5", 300),
+        ];
+        let nrb = vec![NameRecord {
+            addr: "192.0.2.4".parse().unwrap(),
+            names: vec!["nrb.example".into()],
+        }];
+        assign_names(&mut flows, &in_flow, &resolutions, &nrb);
+        assert_eq!(flows[0].server_name.as_deref(), Some("sni.example"));
+        assert_eq!(flows[0].names, vec!["sni.example", "cdn.example"]);
+        assert_eq!(flows[0].conn.service.as_deref(), Some("ssl"));
+        assert_eq!(flows[1].server_name.as_deref(), Some("www.example"));
+        assert_eq!(flows[1].name_source, Some(NameSource::Dns));
+        assert_eq!(flows[1].names, vec!["www.example", "www.cdn.example"]);
+        assert!(flows[2].name_ambiguous);
+        assert_eq!(flows[2].server_name, None);
+        assert_eq!(flows[2].names, vec!["b.example", "a.example"]);
+        assert_eq!(flows[3].server_name.as_deref(), Some("nrb.example"));
+        assert_eq!(flows[3].name_source, Some(NameSource::Nrb));
+        assert_eq!(flows[4].server_name.as_deref(), Some("www.example"));
+        assert_eq!(flows[4].name_source, Some(NameSource::DnsOtherClient));
+        assert_eq!(flows[5].server_name, None);
+        assert!(flows[5].names.is_empty());
+    }
+
+    #[test]
+    fn stale_older_answer_does_not_make_it_ambiguous() {
+        let mut flows = vec![flow(1, "10.0.0.1", "192.0.2.3", 10_000)];
+        let resolutions = vec![
+            res(50, "10.0.0.1", "old.example", &[], "192.0.2.3", 60),
+            res(9_990, "10.0.0.1", "new.example", &[], "192.0.2.3", 60),
+        ];
+        assign_names(&mut flows, &[], &resolutions, &[]);
+        assert_eq!(flows[0].server_name.as_deref(), Some("new.example"));
+        assert!(!flows[0].name_ambiguous);
+    }
+}

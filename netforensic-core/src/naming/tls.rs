@@ -1,0 +1,176 @@
+//! TLS ClientHello server name (SNI, RFC 6066) from a client's TCP byte stream, and from a bare
+//! handshake message (what QUIC's CRYPTO frames carry).
+
+use tls_parser::{
+    parse_tls_extensions, parse_tls_message_handshake, TlsExtension, TlsMessage,
+    TlsMessageHandshake,
+};
+
+/// TLS record header: type, version, length.
+const RECORD_HEADER_LEN: usize = 5;
+/// Handshake content type.
+const CONTENT_HANDSHAKE: u8 = 22;
+/// Handshake message header: type, 24-bit length.
+const HANDSHAKE_HEADER_LEN: usize = 4;
+/// ClientHello handshake type.
+const CLIENT_HELLO: u8 = 1;
+/// A ClientHello larger than this is not waited for (post-quantum key shares and ECH make
+/// them a few KB; 64 KiB leaves room without letting a peer make us buffer more).
+pub const MAX_CLIENT_HELLO: usize = 64 * 1024;
+
+/// Result of looking at the bytes so far.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sniff {
+    Found(String),
+    NeedMore,
+    /// Not TLS, or a ClientHello without a host name: stop looking.
+    Done,
+}
+
+/// Does a stream starting with these bytes look like a TLS handshake record?
+pub fn starts_like_tls(data: &[u8]) -> bool {
+    matches!(data, [CONTENT_HANDSHAKE, 3, 0..=4, ..])
+}
+
+/// Read the SNI from a client's stream: records are unwrapped into handshake bytes (a
+/// ClientHello may span records and segments).
+pub fn sni_from_stream(stream: &[u8]) -> Sniff {
+    let mut handshake: Vec<u8> = Vec::new();
+    let mut pos = 0usize;
+    loop {
+        if let Some(result) = complete_client_hello(&handshake) {
+            return result;
+        }
+        let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
+            return Sniff::NeedMore;
+        };
+        if header[0] != CONTENT_HANDSHAKE {
+            return Sniff::Done;
+        }
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let Some(body) = stream.get(pos + RECORD_HEADER_LEN..pos + RECORD_HEADER_LEN + len) else {
+            return Sniff::NeedMore;
+        };
+        handshake.extend_from_slice(body);
+        pos += RECORD_HEADER_LEN + len;
+        if handshake.len() > MAX_CLIENT_HELLO {
+            return Sniff::Done;
+        }
+    }
+}
+
+/// `Some` once `handshake` holds a whole first handshake message (or proves it is no
+/// ClientHello).
+pub fn complete_client_hello(handshake: &[u8]) -> Option<Sniff> {
+    let header = handshake.get(..HANDSHAKE_HEADER_LEN)?;
+    if header[0] != CLIENT_HELLO {
+        return Some(Sniff::Done);
+    }
+    let len =
+        (usize::from(header[1]) << 16) | (usize::from(header[2]) << 8) | usize::from(header[3]);
+    if len > MAX_CLIENT_HELLO {
+        return Some(Sniff::Done);
+    }
+    let message = handshake.get(..HANDSHAKE_HEADER_LEN + len)?;
+    Some(match sni_from_handshake(message) {
+        Some(name) => Sniff::Found(name),
+        None => Sniff::Done,
+    })
+}
+
+/// SNI host name of one complete ClientHello handshake message.
+pub fn sni_from_handshake(message: &[u8]) -> Option<String> {
+    let Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello)))) =
+        parse_tls_message_handshake(message)
+    else {
+        return None;
+    };
+    sni_from_extensions(hello.ext?)
+}
+
+/// SNI host name among raw ClientHello extensions.
+pub fn sni_from_extensions(ext: &[u8]) -> Option<String> {
+    let (_, extensions) = parse_tls_extensions(ext).ok()?;
+    extensions.iter().find_map(|e| match e {
+        TlsExtension::SNI(names) => names
+            .iter()
+            .find(|(kind, _)| kind.0 == 0)
+            .map(|(_, name)| host_text(name)),
+        _ => None,
+    })
+}
+
+/// A host name as text: printable ASCII kept, anything else escaped as `\xNN`.
+pub fn host_text(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for &b in raw {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A minimal TLS 1.2 ClientHello handshake message with SNI `name`.
+    pub fn client_hello(name: &str) -> Vec<u8> {
+        let mut sni = Vec::new();
+        let n = name.len() as u16;
+        sni.extend_from_slice(&(n + 3).to_be_bytes());
+        sni.push(0);
+        sni.extend_from_slice(&n.to_be_bytes());
+        sni.extend_from_slice(name.as_bytes());
+        let mut ext = vec![0, 0];
+        ext.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&sni);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7u8; 32]);
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one cipher
+        body.extend_from_slice(&[1, 0]); // null compression
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut msg = vec![1, 0, (body.len() >> 8) as u8, body.len() as u8];
+        msg.extend_from_slice(&body);
+        msg
+    }
+
+    fn record(fragment: &[u8]) -> Vec<u8> {
+        let mut r = vec![22, 3, 1];
+        r.extend_from_slice(&(fragment.len() as u16).to_be_bytes());
+        r.extend_from_slice(fragment);
+        r
+    }
+
+    #[test]
+    fn sni_in_one_record_and_split_over_two() {
+        let hello = client_hello("example.org");
+        assert_eq!(
+            sni_from_stream(&record(&hello)),
+            Sniff::Found("example.org".into())
+        );
+        let (a, b) = hello.split_at(20);
+        let mut stream = record(a);
+        stream.extend_from_slice(&record(b));
+        for cut in 0..stream.len() {
+            assert_eq!(
+                sni_from_stream(&stream[..cut]),
+                Sniff::NeedMore,
+                "cut {cut}"
+            );
+        }
+        assert_eq!(sni_from_stream(&stream), Sniff::Found("example.org".into()));
+    }
+
+    #[test]
+    fn not_a_client_hello() {
+        assert_eq!(sni_from_stream(&record(&[2, 0, 0, 0])), Sniff::Done);
+        assert_eq!(sni_from_stream(b"GET / HTTP/1.1\r\n"), Sniff::Done);
+        assert!(!starts_like_tls(b"GET"));
+    }
+}
