@@ -668,3 +668,46 @@ fn socket_shared_by_several_processes_is_ambiguous() {
     assert_eq!(flows[0].process, None);
     assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
 }
+
+#[test]
+fn sysmon_dns_query_event_attributes_the_lookup() {
+    let mut flows = [
+        flow(1, Proto::Udp, (HOST, 40000), ("10.0.0.1", 53), 10.0, 10.05),
+        flow(2, Proto::Udp, (HOST, 40001), ("10.0.0.1", 53), 20.0, 20.05),
+    ];
+    let mut sysmon: Snapshot = serde_json::from_value(serde_json::json!({
+        "source": "sysmon",
+        "sockets": [],
+        "dns_queries": [
+            {"time": 10.2, "pid": 416, "process": "chrome.exe", "query": "Example.COM.",
+             "addrs": ["93.184.216.34"]},
+            {"time": 20.1, "pid": 416, "process": "chrome.exe", "query": "other.example"},
+            {"time": 20.3, "pid": 999, "process": "svchost.exe", "query": "other.example"},
+        ],
+    }))
+    .unwrap();
+    // Something that makes HOST local.
+    sysmon
+        .sockets
+        .push(entry(&tcp((HOST, 50000), ("1.2.3.4", 443), 1, "x")));
+    let mut other = dns_record("C2", HOST, 20.0, 0.05, &[]);
+    other.query = Some("other.example".into());
+    let dns = [
+        dns_record("C1", HOST, 10.0, 0.05, &["93.184.216.34"]),
+        other,
+    ];
+    let stats = attribute(
+        &mut flows,
+        &[sysmon],
+        &CaptureEvidence::default(),
+        &dns,
+        &CorrelateOptions::default(),
+    );
+    let p = flows[0].process.as_ref().unwrap();
+    assert_eq!(p.pid, Some(416));
+    assert_eq!(p.evidence, "snapshot:sysmon");
+    assert_eq!(p.quality, "dns_query_event");
+    assert_eq!(stats.dns_query_event, 1);
+    assert_eq!(flows[1].process, None);
+    assert_eq!(flows[1].unattributed_reason.as_deref(), Some("ambiguous"));
+}
