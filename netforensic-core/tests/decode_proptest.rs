@@ -7,8 +7,9 @@ use netforensic_core::Timestamp;
 use proptest::prelude::*;
 
 /// Every link type the decoder handles, plus some it does not.
-const LINK_TYPES: [u32; 21] = [
-    0, 1, 9, 12, 14, 50, 51, 101, 105, 108, 113, 127, 149, 228, 229, 239, 258, 276, 119, 2, 1240,
+const LINK_TYPES: [u32; 22] = [
+    0, 1, 9, 12, 14, 50, 51, 101, 105, 108, 113, 127, 149, 228, 229, 239, 258, 276, 119, 163, 2,
+    1240,
 ];
 
 /// Frames that start like real ones, so the random tail reaches the deeper layers.

@@ -22,6 +22,10 @@ const MAX_LINK_HEADERS: usize = 16;
 
 /// PPPoE session header: version/type, code, session id, length.
 const PPPOE_HEADER_LEN: usize = 6;
+/// Type/length values up to this are 802.3 lengths, not ethertypes.
+const MAX_802_3_LENGTH: u16 = 1500;
+/// LLC (3 bytes) plus SNAP (OUI and ethertype, 5 bytes).
+const LLC_SNAP_LEN: usize = 8;
 /// Each MPLS label stack entry.
 const MPLS_LABEL_LEN: usize = 4;
 
@@ -30,9 +34,26 @@ pub(crate) fn decode<'a>(frame: &'a [u8], vlan: &mut Option<u16>) -> Network<'a>
     match Ethernet2HeaderSlice::from_slice(frame) {
         Ok(header) => {
             let payload = rest(frame, header.slice().len());
-            by_ether_type(header.ether_type().0, payload, vlan)
+            let ether_type = header.ether_type().0;
+            if ether_type <= MAX_802_3_LENGTH {
+                return ieee802_3_snap(payload, vlan);
+            }
+            by_ether_type(ether_type, payload, vlan)
         }
         Err(_) => Network::Malformed,
+    }
+}
+
+/// An IEEE 802.3 frame (length instead of ethertype): IP only behind an LLC/SNAP header
+/// (DSAP/SSAP 0xAA, UI control, OUI 0) that names an ethertype.
+fn ieee802_3_snap<'a>(payload: &'a [u8], vlan: &mut Option<u16>) -> Network<'a> {
+    match payload {
+        [0xAA, 0xAA, 0x03, 0, 0, 0, high, low, ..] => by_ether_type(
+            u16::from_be_bytes([*high, *low]),
+            rest(payload, LLC_SNAP_LEN),
+            vlan,
+        ),
+        _ => Network::NotIp,
     }
 }
 
@@ -159,6 +180,14 @@ mod tests {
     fn pppoe_discovery_is_not_ip() {
         let f = frame(&[&[0x88, 0x63, 0x11, 0x09, 0x00, 0x00]]);
         assert_eq!(decode(&f, &mut None), Network::NotIp);
+    }
+
+    #[test]
+    fn ieee802_3_with_snap() {
+        let f = frame(&[&[0x00, 0x30, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45]]);
+        assert_eq!(decode(&f, &mut None), Network::Ip(&[0x45]));
+        let stp = frame(&[&[0x00, 0x26, 0x42, 0x42, 0x03, 0, 0]]);
+        assert_eq!(decode(&stp, &mut None), Network::NotIp);
     }
 
     #[test]

@@ -119,13 +119,21 @@ impl Reassembler {
         let Some(pending) = self.pending.get_mut(index) else {
             return (Outcome::Rejected, std::mem::take(&mut self.dropped));
         };
-        if !consistent_end(pending, info.more, claimed_end) {
-            let evicted = self.pending.swap_remove(index);
-            self.dropped += evicted.fragments + 1;
-            return (Outcome::Rejected, std::mem::take(&mut self.dropped));
+        if let (Some(total), false) = (pending.total, info.more) {
+            if claimed_end != total {
+                // A second "last" fragment that disagrees: keep the first one's word.
+                self.dropped += 1;
+                return (Outcome::Rejected, std::mem::take(&mut self.dropped));
+            }
         }
         if !info.more {
             pending.total = Some(claimed_end);
+            // Data received beyond the end (overlapping, inconsistent fragments) is cut, as
+            // Wireshark does, rather than failing the datagram.
+            pending.covered.retain_mut(|range| {
+                range.1 = range.1.min(claimed_end);
+                range.0 < range.1
+            });
         }
         if info.offset == 0 {
             pending.first = Some(FirstFragment {
@@ -135,7 +143,8 @@ impl Reassembler {
             });
         }
         pending.fragments += 1;
-        copy_new_bytes(pending, info.offset, captured_end, captured);
+        let end = captured_end.min(pending.total.unwrap_or(MAX_DATAGRAM_LEN));
+        copy_new_bytes(pending, info.offset, end, captured);
         if pending.covered.len() > MAX_PIECES_PER_DATAGRAM {
             let evicted = self.pending.swap_remove(index);
             self.dropped += evicted.fragments;
@@ -195,18 +204,6 @@ impl Reassembler {
             alive
         });
         self.dropped += dropped;
-    }
-}
-
-/// A fragment must not end beyond a known total, and a last fragment must not end before
-/// data already received or disagree with an earlier last fragment.
-fn consistent_end(pending: &Pending, more: bool, claimed_end: u32) -> bool {
-    let received_end = pending.covered.last().map_or(0, |&(_, end)| end);
-    match (pending.total, more) {
-        (Some(total), true) => claimed_end <= total,
-        (Some(total), false) => claimed_end == total,
-        (None, true) => true,
-        (None, false) => claimed_end >= received_end,
     }
 }
 
@@ -358,10 +355,16 @@ mod tests {
         let (ip, info) = piece(65_528, false, &[0; 16]);
         assert!(!add_raw(&mut r, &ip, info));
         assert_eq!(add(&mut r, 0, 16, false, &[1; 8]), None);
-        let (ip, info) = piece(16, true, &[0; 16]);
+        // A fragment past the known end is cut to it, not fatal.
+        let (ip, info) = piece(8, true, &[2; 24]);
+        assert!(add_raw(&mut r, &ip, info));
+        // A second, different last fragment is rejected; the datagram stays.
+        let (ip, info) = piece(16, false, &[0; 16]);
         assert!(!add_raw(&mut r, &ip, info));
-        assert_eq!(r.take_dropped(), 3);
-        assert_eq!(r.in_flight(), 0);
+        assert_eq!(r.take_dropped(), 2);
+        assert_eq!(r.in_flight(), 1);
+        let d = add(&mut r, 0, 0, true, &[3; 8]).unwrap();
+        assert_eq!(d, [[3; 8], [2; 8], [1; 8]].concat());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Only unprotected data frames carrying LLC/SNAP with an IP ethertype lead to IP;
 //! management, control, null-data and encrypted frames are not IP.
 
-use super::bytes::{le16, le32, rest, u8_at};
+use super::bytes::{be32, le16, le32, rest, u8_at};
 use super::ethernet;
 use super::link::Network;
 
@@ -12,6 +12,8 @@ const ADDR4_LEN: usize = 6;
 const QOS_CONTROL_LEN: usize = 2;
 const HT_CONTROL_LEN: usize = 4;
 const LLC_SNAP_LEN: usize = 8;
+/// Prism and AVS headers hold at least their code/version and length fields.
+const MONITOR_HEADER_MIN_LEN: usize = 8;
 
 const TYPE_DATA: u8 = 2;
 /// Subtype bits of data frames.
@@ -41,6 +43,31 @@ const RADIOTAP_FLAG_DATA_PAD: u8 = 0x20;
 
 pub(crate) fn decode<'a>(frame: &'a [u8], vlan: &mut Option<u16>) -> Network<'a> {
     decode_with_padding(frame, false, vlan)
+}
+
+/// Prism monitor header (link type 119): message code, then its own length (host order,
+/// little-endian in practice), then an 802.11 frame.
+pub(crate) fn decode_prism<'a>(frame: &'a [u8], vlan: &mut Option<u16>) -> Network<'a> {
+    skip_length_prefixed(frame, le32(frame, 4), vlan)
+}
+
+/// AVS monitor header (link type 163): version, then its length (big-endian), then 802.11.
+pub(crate) fn decode_avs<'a>(frame: &'a [u8], vlan: &mut Option<u16>) -> Network<'a> {
+    skip_length_prefixed(frame, be32(frame, 4), vlan)
+}
+
+/// Skip a monitor header whose length field says where the 802.11 frame starts.
+fn skip_length_prefixed<'a>(
+    frame: &'a [u8],
+    length: Option<u32>,
+    vlan: &mut Option<u16>,
+) -> Network<'a> {
+    match length.and_then(|l| usize::try_from(l).ok()) {
+        Some(length) if length >= MONITOR_HEADER_MIN_LEN && length <= frame.len() => {
+            decode_with_padding(rest(frame, length), false, vlan)
+        }
+        _ => Network::Malformed,
+    }
 }
 
 /// Radiotap header, then an 802.11 frame.
@@ -178,6 +205,22 @@ mod tests {
         f.extend(data_frame(0x08, 0, &SNAP_IPV4));
         assert_eq!(decode_radiotap(&f, &mut None), Network::Ip(&[0x45]));
         assert_eq!(decode_radiotap(&f[..6], &mut None), Network::Malformed);
+    }
+
+    #[test]
+    fn prism_and_avs_headers() {
+        let mut prism = vec![0x41, 0, 0, 0, 16, 0, 0, 0];
+        prism.extend_from_slice(&[0; 8]);
+        prism.extend(data_frame(0x08, 0, &SNAP_IPV4));
+        assert_eq!(decode_prism(&prism, &mut None), Network::Ip(&[0x45]));
+        let mut avs = vec![0x80, 0x21, 0x10, 0x01, 0, 0, 0, 8];
+        avs.extend(data_frame(0x08, 0, &SNAP_IPV4));
+        assert_eq!(decode_avs(&avs, &mut None), Network::Ip(&[0x45]));
+        assert_eq!(decode_avs(&avs[..6], &mut None), Network::Malformed);
+        assert_eq!(
+            decode_prism(&[0, 0, 0, 0, 0xff, 0, 0, 0], &mut None),
+            Network::Malformed
+        );
     }
 
     #[test]

@@ -57,14 +57,20 @@ fn decode_plain(link_type: LinkType, data: &[u8]) -> Link<'_> {
     let mut vlan = None;
     let network = match link_type.0 {
         1 => ethernet::decode(data, &mut vlan),
-        // 12 and 14 are raw IP on the platforms that write them (OpenBSD uses 12 as LOOP,
-        // but loopback headers start with a zero byte, which no IP packet does).
-        101 | 12 | 14 | 228 | 229 => raw_ip(data),
+        101 | 228 | 229 => raw_ip(data),
+        // 12 and 14 are raw IP in files, but some writers put OpenBSD's DLT_LOOP (12) there
+        // unmapped: a loopback header starts with a zero byte, which no IP packet does.
+        12 | 14 => match raw_ip(data) {
+            Network::NotIp => loopback::decode(data),
+            network => network,
+        },
         0 | 108 => loopback::decode(data),
         9 | 50 => ppp::decode_frame(data, &mut vlan),
         51 => ppp::decode_pppoe(data, &mut vlan),
         105 => ieee80211::decode(data, &mut vlan),
         127 => ieee80211::decode_radiotap(data, &mut vlan),
+        119 => ieee80211::decode_prism(data, &mut vlan),
+        163 => ieee80211::decode_avs(data, &mut vlan),
         113 => sll::decode_v1(data, &mut vlan),
         276 => sll::decode_v2(data, &mut vlan),
         239 => nflog::decode(data),
@@ -96,6 +102,14 @@ mod tests {
         assert_eq!(raw_ip(&[0x60]), Network::Ip(&[0x60]));
         assert_eq!(raw_ip(&[0x00]), Network::NotIp);
         assert_eq!(raw_ip(&[]), Network::Malformed);
+    }
+
+    #[test]
+    fn link_type_12_may_be_openbsd_loopback() {
+        let link = decode(LinkType(12), &[0, 0, 0, 2, 0x45]);
+        assert_eq!(link.network, Network::Ip(&[0x45]));
+        let link = decode(LinkType(12), &[0x45, 0]);
+        assert_eq!(link.network, Network::Ip(&[0x45, 0]));
     }
 
     #[test]

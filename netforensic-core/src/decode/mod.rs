@@ -17,6 +17,7 @@ mod nflog;
 mod pktap;
 mod ppp;
 mod sll;
+mod teredo;
 mod transport;
 mod tunnel;
 
@@ -168,11 +169,29 @@ pub struct DecodeStats {
 /// hostile nesting).
 pub const MAX_TUNNEL_DEPTH: usize = 4;
 
-/// Stateful decoder (it owns the fragment reassembly buffers). One per capture being read.
+/// The outer UDP connection of a UDP tunnel (VXLAN, Teredo). Zeek logs it as a connection of
+/// its own beside the inner one; [`Decoder::tunnel_carrier`] hands it to the flow table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelCarrier {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub ttl: u8,
+    /// The outer IP length (what Zeek sums into the carrier connection's `*_ip_bytes`).
+    pub ip_len: u32,
+    /// The outer UDP payload length (the carrier connection's `*_bytes`).
+    pub payload_len: u32,
+}
+
+/// Stateful decoder (it owns the fragment reassembly buffers and the Teredo connections seen).
+/// One per capture being read.
 #[derive(Default)]
 pub struct Decoder {
     stats: DecodeStats,
     fragments: fragment::Reassembler,
+    teredo: teredo::TeredoSessions,
+    carrier: Option<TunnelCarrier>,
 }
 
 /// Link-layer facts carried along to the packet, whatever tunnels or fragments follow.
@@ -194,7 +213,13 @@ impl Decoder {
         ts: Timestamp,
         data: &'a [u8],
     ) -> Decoded<'a> {
-        let Decoder { stats, fragments } = self;
+        let Decoder {
+            stats,
+            fragments,
+            teredo,
+            carrier,
+        } = self;
+        *carrier = None;
         let link = link::decode(link_type, data);
         let bytes = match link.network {
             link::Network::Ip(bytes) => bytes,
@@ -219,10 +244,22 @@ impl Decoder {
             vlan: link.vlan,
             pktap: link.pktap,
         };
-        let (packet, tunnel) = decapsulate(outer, None);
+        let (packet, tunnel) = decapsulate(outer, None, teredo, carrier);
         let Some(info) = packet.fragment else {
             return finish(stats, &packet, tunnel, facts, false);
         };
+        if packet.payload.len() < packet.payload_len as usize {
+            // A fragment cut by snaplen can never be reassembled. As Zeek does
+            // ("incompletely_captured_fragment"), the first one counts as it stands (its
+            // transport header is all there is to know; Wireshark agrees) and the others
+            // are dropped.
+            if info.offset == 0 {
+                return finish(stats, &packet, tunnel, facts, false);
+            }
+            stats.fragments_dropped += 1;
+            stats.malformed += 1;
+            return Decoded::Malformed;
+        }
         let (outcome, dropped) = fragments.add(ts, &packet, info);
         stats.fragments_dropped += dropped;
         match outcome {
@@ -245,7 +282,7 @@ impl Decoder {
                     fragment: None,
                     ..packet
                 };
-                let (inner, tunnel) = decapsulate(whole, tunnel);
+                let (inner, tunnel) = decapsulate(whole, tunnel, teredo, carrier);
                 if inner.fragment.is_some() {
                     // A fragment inside a reassembled tunnel would need a second reassembly
                     // of borrowed data: rare enough to count as dropped.
@@ -261,19 +298,29 @@ impl Decoder {
     pub fn stats(&self) -> &DecodeStats {
         &self.stats
     }
+
+    /// The outer UDP connection of the packet decoded last, when it came out of a VXLAN or
+    /// Teredo tunnel (`None` otherwise). Call it after using the packet: Zeek counts such
+    /// packets in the carrier connection too.
+    pub fn tunnel_carrier(&self) -> Option<TunnelCarrier> {
+        self.carrier
+    }
 }
 
 /// Remove tunnel layers while the packet carries one whose inner packet decodes as IP.
 /// Stops at a fragment (it must be reassembled first) and after [`MAX_TUNNEL_DEPTH`] layers.
+/// The UDP carrier of a VXLAN or Teredo tunnel is recorded in `carrier`.
 fn decapsulate<'a>(
     mut packet: ip::IpPacket<'a>,
     mut tunnel: Option<Tunnel>,
+    teredo: &mut teredo::TeredoSessions,
+    carrier: &mut Option<TunnelCarrier>,
 ) -> (ip::IpPacket<'a>, Option<Tunnel>) {
     for _ in 0..MAX_TUNNEL_DEPTH {
         if packet.fragment.is_some() {
             break;
         }
-        let Some((kind, inner)) = tunnel::detect(&packet) else {
+        let Some((kind, inner)) = tunnel::detect(&packet, teredo) else {
             break;
         };
         let network = match inner {
@@ -287,6 +334,23 @@ fn decapsulate<'a>(
         let Some(inner_packet) = ip::parse(bytes) else {
             break;
         };
+        if let Ok(Transport::Udp {
+            src_port,
+            dst_port,
+            payload_len,
+            ..
+        }) = transport::parse(packet.protocol, packet.payload, packet.payload_len)
+        {
+            *carrier = Some(TunnelCarrier {
+                src: packet.src,
+                dst: packet.dst,
+                src_port,
+                dst_port,
+                ttl: packet.ttl,
+                ip_len: packet.ip_len,
+                payload_len,
+            });
+        }
         packet = inner_packet;
         tunnel = Some(kind);
     }

@@ -88,6 +88,13 @@ fn vxlan_syn() {
     };
     assert!(flags.syn() && !flags.ack());
     assert_eq!((seq, payload_len), (0x5aafe1a8, 0));
+    let carrier = d.tunnel_carrier().unwrap();
+    assert_eq!(
+        (carrier.src, carrier.dst),
+        (v4("10.1.200.131"), v4("10.1.1.172"))
+    );
+    assert_eq!((carrier.src_port, carrier.dst_port), (50000, 4789));
+    assert_eq!((carrier.ip_len, carrier.payload_len), (110, 82));
 }
 
 /// encap/zeek_Teredo.pcap frame 6: Teredo with authentication and origin indication headers,
@@ -228,6 +235,34 @@ fn ipv4_fragments_reassemble_into_one_packet() {
 }
 
 #[test]
+fn snaplen_cut_fragments_follow_zeek() {
+    // First fragment (MF, offset 0) claiming 100 bytes, 16 captured: decoded as it stands.
+    let mut first = ipv4_header(120, 5, 0x2000, 17);
+    first.extend_from_slice(&[
+        0x04, 0xd2, 0x00, 0x35, 0x00, 200, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+    let mut d = Decoder::new();
+    let p = packet(&mut d, 101, &first);
+    assert!(matches!(
+        p.transport,
+        Transport::Udp {
+            src_port: 1234,
+            payload_len: 92,
+            ..
+        }
+    ));
+    // A later fragment cut short is dropped at once.
+    let mut later = ipv4_header(120, 5, 0x2000 | 13, 17);
+    later.extend_from_slice(&[0; 16]);
+    assert!(matches!(
+        d.decode(LinkType::RAW, ts(0), &later),
+        Decoded::Malformed
+    ));
+    assert_eq!(d.stats().fragments_dropped, 1);
+    assert_eq!(d.stats().fragments_held, 0);
+}
+
+#[test]
 fn icmp_error_is_icmp_not_the_quoted_flow() {
     let mut quoted = ipv4_header(28, 1, 0, 17);
     quoted.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 8, 0, 0]);
@@ -330,5 +365,36 @@ fn nested_tunnels_stop_at_the_depth_limit() {
             }) => tunnel,
             other => panic!("{other:?}"),
         }
+    }
+}
+
+/// Every real frame above, cut at every length: never a panic, and each prefix is counted
+/// exactly once in the statistics.
+#[test]
+fn real_frames_truncated_at_every_length() {
+    let frames: [(u32, &str); 8] = [
+        (1, "0010db88d2efc8bcc896d2a00800450000480001000040296a79010203040506070860000000000c1140dead000000000000000000000000beefcafe000000000000000000000000babe753032c8000c83d258585858"),
+        (1, "c500000082c400121ef2613d8100006486dd60000000008b04f62402f00000018e0100000000000055552607fcd00100230000000000b1082a6b4500008b8caf0000402f75fe100000c8c034a69a3081880b0067178000068fb100083a76ff03002145000063000040003c115667ac102c03080808089f400035004f2d23a62c01000001000000000000357871742d6465746563742d6d6f6465322d39373731326538382d313637612d343562392d393365652d39313331343065373636373800001c0001"),
+        (1, "1242cdc5e8221242cdc5e82208004500006e0000000040119c4e0a01c8830a0101acc35012b5005a961f080000000000010074acb93fd27d48f17fa3b6ff08004500003c1998400040064538ac100bc93656edbc9da200505aafe1a800000000a002faf008920000020405b40402080ab78dd6b80000000001030307"),
+        (1, "001d5adccff10016cf419c2008004500006987c3000080111081c0a8021041379e500ed50dd80055597900010000cd5669400b22df88006000000000183afffe800000000000008000fffffffffffdff0200000000000000000000000000028500a91d0000000001020000000000008000f12ab9c82815"),
+        (258, "6c0000000100000001000000656e3000000000000000000000000000000000000000000002000000020000000e000000000000000002000000000000000000000000000000000000000000000000000000000000ffffffff0000000000000000000000000000000000000000001e491ff2c47073cb0b262a08004500003c2e030000ff1111440a20041b0a20640ff83200350028481443010100000100000000000002696e016d057961686f6f03636f6d0000010001"),
+        (239, "0200002a080001000000030005000a0000000000080005000000000208000b000000000008000e0000000000400009004500003ce8ef400040060fe30a00020f5db8d822c26200503f32bad100000000a002721042180000020405b40402080a0027523e0000000001030307"),
+        (127, "000030006b081c00e1615656000000001000a4154001b6a3014e349740010100a4156c221f010700010000000000000088012c008a15149b5ae090724097b6f5442b03aaab8d10000600aaaa0300000008004500003fd68d00004011aea2ac119c4cd043dcdcf12a0035002bc5dfa72f010000010000000000000763617074697665056170706c6503636f6d00000100010312c6a7"),
+        (276, "080000000000000103040006000000000000000045000054af8c40004001071ac0000201c0000201080066b400080001e9bdf96200000000e24e0d0000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637"),
+    ];
+    for (link_type, frame) in frames {
+        let bytes = hex(frame);
+        let mut d = Decoder::new();
+        for end in 0..=bytes.len() {
+            let _ = d.decode(LinkType(link_type), ts(0), &bytes[..end]);
+        }
+        let s = d.stats();
+        let unsupported: u64 = s.unsupported_link_types.values().sum();
+        let total = s.packets + s.fragments_held + s.not_ip + unsupported + s.malformed;
+        assert_eq!(total, bytes.len() as u64 + 1);
+        assert!(matches!(
+            d.decode(LinkType(link_type), ts(0), &bytes),
+            Decoded::Packet(_)
+        ));
     }
 }

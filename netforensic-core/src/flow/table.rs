@@ -206,9 +206,32 @@ impl FlowTable {
         self.live.len()
     }
 
-    /// Account one decoded packet; `None` when it belongs to no tracked protocol.
+    /// Account one decoded packet; `None` when it belongs to no tracked protocol. A new
+    /// connection gets the next id in creation order.
     pub fn ingest(&mut self, ts: Timestamp, packet: &Packet<'_>) -> Option<FlowTouch> {
+        let id = self.next_id;
+        let touch = self.ingest_at(ts, ts, id, packet);
+        if touch.is_some_and(|t| t.created) {
+            self.next_id = self.next_id.wrapping_add(1);
+        }
+        touch
+    }
+
+    /// Account one decoded packet when the caller owns time and ids: `now` is the capture's
+    /// network time (the latest packet time of the whole input, which a shard that sees only
+    /// part of the packets cannot know) and `new_id` the id a connection created by this
+    /// packet gets (the driver passes the packet's index, so ids do not depend on sharding).
+    pub fn ingest_at(
+        &mut self,
+        now: Timestamp,
+        ts: Timestamp,
+        new_id: FlowId,
+        packet: &Packet<'_>,
+    ) -> Option<FlowTouch> {
         let tuple = tuple_of(&packet.transport)?;
+        if now > self.now {
+            self.now = now;
+        }
         if ts > self.now {
             self.now = ts;
         }
@@ -245,7 +268,7 @@ impl FlowTable {
             if self.live.len() >= MAX_LIVE_FLOWS {
                 self.evict_oldest();
             }
-            let conn = self.new_conn(ts, packet, &tuple);
+            let conn = self.new_conn(new_id, ts, packet, &tuple);
             self.live.insert(key, conn);
             created = true;
         }
@@ -265,9 +288,13 @@ impl FlowTable {
         })
     }
 
-    fn new_conn(&mut self, ts: Timestamp, packet: &Packet<'_>, tuple: &Tuple) -> LiveConn {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
+    fn new_conn(
+        &mut self,
+        id: FlowId,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        tuple: &Tuple,
+    ) -> LiveConn {
         self.stats.connections = self.stats.connections.saturating_add(1);
         let state = match packet.transport {
             Transport::Tcp { .. } => ProtoState::Tcp(Box::default()),

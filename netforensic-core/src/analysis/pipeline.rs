@@ -1,0 +1,392 @@
+//! The parallel path: the calling thread reads and decodes (framing and decoding are one
+//! sequential walk, and on a stream they must be), and hands each packet to the shard that owns
+//! its connection; shard workers run the flow tables and inspectors. A connection's packets all
+//! reach one shard in capture order, so results are identical for any number of shards.
+//!
+//! Packets cross threads in batches: the bytes a shard needs (payload, PKTAP strings) are copied
+//! into the batch's arena once, so the reader's buffers can be reused at once, and no packet
+//! needs an allocation of its own.
+
+use super::shard::Shard;
+use super::AnalysisOptions;
+use crate::capture::FrameMeta;
+use crate::decode::{Packet, PktapInfo, Transport};
+use crate::time::Timestamp;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::sync::mpsc;
+
+/// Packets per batch: large enough that channel traffic is negligible, small enough that a
+/// batch stays in cache-friendly size and memory stays bounded.
+const BATCH_PACKETS: usize = 2048;
+/// Batches in flight per shard before the reader waits (bounds memory on fast inputs).
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// A packet whose borrowed bytes were moved into a batch arena.
+struct DetachedPacket {
+    now: Timestamp,
+    index: u64,
+    ts: Timestamp,
+    /// The packet with empty payload and PKTAP slices; `attach` puts them back.
+    shape: Packet<'static>,
+    payload: Range<usize>,
+    pktap: Option<[Range<usize>; 3]>,
+    meta: Option<Box<FrameMeta>>,
+}
+
+#[derive(Default)]
+struct Batch {
+    arena: Vec<u8>,
+    packets: Vec<DetachedPacket>,
+}
+
+impl Batch {
+    fn push(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
+        let mut keep = |bytes: &[u8]| {
+            let start = self.arena.len();
+            self.arena.extend_from_slice(bytes);
+            start..self.arena.len()
+        };
+        let (shape_transport, payload) = match packet.transport {
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                ack,
+                flags,
+                window,
+                payload,
+                payload_len,
+            } => (
+                Transport::Tcp {
+                    src_port,
+                    dst_port,
+                    seq,
+                    ack,
+                    flags,
+                    window,
+                    payload: &[],
+                    payload_len,
+                },
+                keep(payload),
+            ),
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+                payload_len,
+            } => (
+                Transport::Udp {
+                    src_port,
+                    dst_port,
+                    payload: &[],
+                    payload_len,
+                },
+                keep(payload),
+            ),
+            Transport::Icmp {
+                v6,
+                icmp_type,
+                code,
+                payload,
+                payload_len,
+            } => (
+                Transport::Icmp {
+                    v6,
+                    icmp_type,
+                    code,
+                    payload: &[],
+                    payload_len,
+                },
+                keep(payload),
+            ),
+            Transport::Other { protocol } => (Transport::Other { protocol }, 0..0),
+        };
+        let pktap = packet
+            .pktap
+            .map(|p| [keep(p.comm), keep(p.effective_comm), keep(p.interface)]);
+        let shape = Packet {
+            src: packet.src,
+            dst: packet.dst,
+            ip_len: packet.ip_len,
+            ttl: packet.ttl,
+            transport: shape_transport,
+            tunnel: packet.tunnel,
+            vlan: packet.vlan,
+            pktap: packet.pktap.map(|p| PktapInfo {
+                comm: &[],
+                effective_comm: &[],
+                interface: &[],
+                ..p
+            }),
+            reassembled: packet.reassembled,
+        };
+        self.packets.push(DetachedPacket {
+            now,
+            index,
+            ts,
+            shape,
+            payload,
+            pktap,
+            meta,
+        });
+    }
+}
+
+/// The packet again, its slices pointing into `arena`.
+fn attach<'a>(detached: &DetachedPacket, arena: &'a [u8]) -> Packet<'a> {
+    let bytes = |range: &Range<usize>| arena.get(range.clone()).unwrap_or_default();
+    let payload = bytes(&detached.payload);
+    let transport = match detached.shape.transport {
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags,
+            window,
+            payload_len,
+            ..
+        } => Transport::Tcp {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags,
+            window,
+            payload,
+            payload_len,
+        },
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload_len,
+            ..
+        } => Transport::Udp {
+            src_port,
+            dst_port,
+            payload,
+            payload_len,
+        },
+        Transport::Icmp {
+            v6,
+            icmp_type,
+            code,
+            payload_len,
+            ..
+        } => Transport::Icmp {
+            v6,
+            icmp_type,
+            code,
+            payload,
+            payload_len,
+        },
+        Transport::Other { protocol } => Transport::Other { protocol },
+    };
+    let pktap = match (detached.shape.pktap, &detached.pktap) {
+        (Some(p), Some([comm, ecomm, interface])) => Some(PktapInfo {
+            comm: bytes(comm),
+            effective_comm: bytes(ecomm),
+            interface: bytes(interface),
+            ..p
+        }),
+        _ => None,
+    };
+    Packet {
+        transport,
+        pktap,
+        ..detached.shape
+    }
+}
+
+/// Which shard owns a packet's connection: a hash of its endpoints in an order-independent
+/// way, so both directions agree (ports only for TCP/UDP: ICMP is keyed by addresses).
+/// Not keyed: a crafted skew only slows the run down, it cannot change results.
+fn shard_of(packet: &Packet<'_>, shards: usize) -> usize {
+    let ports = match packet.transport {
+        Transport::Tcp {
+            src_port, dst_port, ..
+        }
+        | Transport::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port),
+        _ => (0, 0),
+    };
+    let a = endpoint_hash(packet.src, ports.0);
+    let b = endpoint_hash(packet.dst, ports.1);
+    let mixed = (a ^ b)
+        .wrapping_add(a.wrapping_mul(b) | 1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ((mixed >> 32) % shards as u64) as usize
+}
+
+fn endpoint_hash(addr: IpAddr, port: u16) -> u64 {
+    let bits = match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    let folded = (bits as u64) ^ ((bits >> 64) as u64).rotate_left(17);
+    (folded ^ u64::from(port).rotate_left(48)).wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// Hands packets to shard workers and collects the shards when the input ends.
+pub(crate) struct ShardPool<'scope> {
+    senders: Vec<mpsc::SyncSender<Batch>>,
+    pending: Vec<Batch>,
+    recycled: mpsc::Receiver<Batch>,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, Shard>>,
+}
+
+impl<'scope> ShardPool<'scope> {
+    pub fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        shards: usize,
+        options: &'env AnalysisOptions,
+    ) -> Self {
+        let (recycle_tx, recycled) = mpsc::channel::<Batch>();
+        let mut senders = Vec::with_capacity(shards);
+        let mut workers = Vec::with_capacity(shards);
+        for _ in 0..shards {
+            let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            let recycle = recycle_tx.clone();
+            senders.push(tx);
+            workers.push(scope.spawn(move || {
+                let mut shard = Shard::new(options);
+                for mut batch in rx {
+                    for detached in &batch.packets {
+                        let packet = attach(detached, &batch.arena);
+                        shard.ingest(
+                            detached.now,
+                            detached.index,
+                            detached.ts,
+                            &packet,
+                            detached.meta.as_deref(),
+                        );
+                    }
+                    batch.arena.clear();
+                    batch.packets.clear();
+                    let _ = recycle.send(batch);
+                }
+                shard
+            }));
+        }
+        ShardPool {
+            senders,
+            pending: (0..shards).map(|_| Batch::default()).collect(),
+            recycled,
+            workers,
+        }
+    }
+
+    pub fn ingest(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
+        let shard = shard_of(packet, self.senders.len());
+        let Some(batch) = self.pending.get_mut(shard) else {
+            return;
+        };
+        batch.push(now, index, ts, packet, meta);
+        if batch.packets.len() >= BATCH_PACKETS {
+            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let full = std::mem::replace(batch, fresh);
+            if let Some(sender) = self.senders.get(shard) {
+                let _ = sender.send(full);
+            }
+        }
+    }
+
+    /// Flush what is pending, end the workers and return their shards.
+    pub fn finish(mut self) -> Vec<Shard> {
+        for (batch, sender) in self.pending.drain(..).zip(&self.senders) {
+            if !batch.packets.is_empty() {
+                let _ = sender.send(batch);
+            }
+        }
+        self.senders.clear();
+        self.workers
+            .into_iter()
+            .filter_map(|worker| worker.join().ok())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+    use std::net::Ipv4Addr;
+
+    fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Packet<'_> {
+        Packet {
+            src: IpAddr::V4(Ipv4Addr::from(src)),
+            dst: IpAddr::V4(Ipv4Addr::from(dst)),
+            ip_len: 40 + payload.len() as u32,
+            ttl: 64,
+            transport: Transport::Tcp {
+                src_port: sport,
+                dst_port: dport,
+                seq: 7,
+                ack: 9,
+                flags: TcpFlags(TcpFlags::ACK),
+                window: 100,
+                payload,
+                payload_len: payload.len() as u32,
+            },
+            tunnel: None,
+            vlan: None,
+            pktap: Some(PktapInfo {
+                pid: 42,
+                comm: b"curl",
+                effective_pid: 43,
+                effective_comm: b"helper",
+                flags: 1,
+                interface: b"en0",
+                service_class: 0,
+                dlt: 1,
+            }),
+            reassembled: false,
+        }
+    }
+
+    #[test]
+    fn both_directions_land_in_the_same_shard() {
+        for shards in 2..8 {
+            for port in 1000..1100 {
+                let a = tcp([10, 0, 0, 1], port, [192, 0, 2, 9], 443, b"");
+                let b = tcp([192, 0, 2, 9], 443, [10, 0, 0, 1], port, b"");
+                assert_eq!(shard_of(&a, shards), shard_of(&b, shards));
+            }
+        }
+    }
+
+    #[test]
+    fn shards_are_used_evenly_enough() {
+        let mut counts = [0usize; 2];
+        for port in 0..2000u16 {
+            let p = tcp([10, 0, 0, 1], 1024 + port, [192, 0, 2, 9], 443, b"");
+            counts[shard_of(&p, 2)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
+    }
+
+    #[test]
+    fn detach_then_attach_restores_the_packet() {
+        let original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"hello");
+        let mut batch = Batch::default();
+        batch.push(Timestamp(5), 3, Timestamp(4), &original, None);
+        let restored = attach(&batch.packets[0], &batch.arena);
+        assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+    }
+}

@@ -1,0 +1,87 @@
+//! One partition of a capture's connections: a flow table and the inspectors that follow its
+//! connections (DNS, in-flow names, in-capture process evidence). Every packet of a connection
+//! goes to the same shard, in capture order, so a shard's results do not depend on how many
+//! shards there are.
+
+use super::AnalysisOptions;
+use crate::capture::FrameMeta;
+use crate::correlate::InCaptureEvidence;
+use crate::decode::{Packet, Transport};
+use crate::dns::DnsTracker;
+use crate::flow::{Connection, FlowTable};
+use crate::naming::NameSniffer;
+use crate::time::Timestamp;
+
+/// How often (capture time) finished connections are collected and their inspector state freed.
+const EXPIRY_CHECK_INTERVAL: i64 = Timestamp::NANOS_PER_SEC;
+
+pub(crate) struct Shard {
+    pub flows: FlowTable,
+    pub dns: DnsTracker,
+    pub names: NameSniffer,
+    pub evidence: InCaptureEvidence,
+    pub finished: Vec<Connection>,
+    track_dns: bool,
+    track_names: bool,
+    next_expiry_check: i64,
+}
+
+impl Shard {
+    pub fn new(options: &AnalysisOptions) -> Self {
+        Shard {
+            flows: FlowTable::new(options.flow_config),
+            dns: DnsTracker::new(),
+            names: NameSniffer::new(),
+            evidence: InCaptureEvidence::new(),
+            finished: Vec::new(),
+            track_dns: options.dns,
+            track_names: options.naming,
+            next_expiry_check: i64::MIN,
+        }
+    }
+
+    /// Account one packet. `now` is the capture's network time; `index` the packet's index in
+    /// the input (the id of a connection it creates).
+    pub fn ingest(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<&FrameMeta>,
+    ) {
+        let Some(touch) = self.flows.ingest_at(now, ts, index, packet) else {
+            return;
+        };
+        if meta.is_some() || packet.pktap.is_some() {
+            self.evidence.observe(&touch, meta, packet.pktap.as_ref());
+        }
+        let (tcp_seq, payload) = match packet.transport {
+            Transport::Tcp { seq, payload, .. } => (Some(seq), payload),
+            Transport::Udp { payload, .. } => (None, payload),
+            _ => (None, &[][..]),
+        };
+        if !payload.is_empty() {
+            if self.track_dns {
+                self.dns.observe(&touch, ts, tcp_seq, payload);
+            }
+            if self.track_names {
+                self.names.observe(&touch, ts, tcp_seq, payload);
+            }
+        }
+        if now.nanos() >= self.next_expiry_check {
+            self.collect_expired(now);
+            self.next_expiry_check = now.nanos().saturating_add(EXPIRY_CHECK_INTERVAL);
+        }
+    }
+
+    /// Finish connections whose timers ran out, and free their inspector state.
+    fn collect_expired(&mut self, now: Timestamp) {
+        let before = self.finished.len();
+        self.flows.expire(now, &mut self.finished);
+        for conn in &self.finished[before..] {
+            self.dns.flow_finished(conn.id);
+            self.names.flow_finished(conn.id);
+        }
+    }
+}
