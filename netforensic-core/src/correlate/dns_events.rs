@@ -43,6 +43,10 @@ pub fn attribute_from_events(
     if events.is_empty() {
         return 0;
     }
+    // Sorted by time, so each captured query visits only the events inside its window.
+    for list in events.values_mut() {
+        list.sort_by_key(|(time, _, _)| *time);
+    }
     let by_uid: HashMap<&str, usize> = flows
         .iter()
         .enumerate()
@@ -58,9 +62,12 @@ pub fn attribute_from_events(
         let Some(candidates) = events.get(&normalise(query)) else {
             continue;
         };
-        for (time, event, source) in candidates {
-            if time.nanos_since(record.ts).saturating_abs() > slack_nanos {
-                continue;
+        let from = record.ts.saturating_add_nanos(slack_nanos.saturating_neg());
+        let to = record.ts.saturating_add_nanos(slack_nanos);
+        let first = candidates.partition_point(|(time, _, _)| *time < from);
+        for (time, event, source) in candidates.get(first..).unwrap_or(&[]) {
+            if *time > to {
+                break;
             }
             let process = ProcessRef {
                 pid: event.pid,
