@@ -11,15 +11,20 @@ use netforensic_core::report::analyze::{
     write_html, write_json, write_table, InputReport, ReportBuilder,
 };
 use netforensic_core::sockets::{self, Snapshot, TimeShift};
+use netforensic_core::ErrorKind;
 use std::io::Write;
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
-    let (snapshots, options) = attribution_inputs(&args.sockets)?;
+    let AttributionInputs {
+        snapshots,
+        options,
+        partial: snapshots_partial,
+    } = attribution_inputs(&args.sockets)?;
     let mut report = ReportBuilder::new();
     report.add_snapshots(&snapshots);
     let analysis_options = AnalysisOptions::default();
     let mut read_any = false;
-    let mut partial = false;
+    let mut partial = snapshots_partial;
     for name in &args.inputs.captures {
         let (source, digest) = source_with_digest(name);
         let mut analysis = match analyze_capture(name, source, &analysis_options) {
@@ -80,24 +85,52 @@ fn source_with_digest(name: &str) -> (CaptureSource, inputs::InputDigest) {
     }
 }
 
-/// Attribution settings and snapshots from the shared socket arguments (`--sockets`,
+/// Snapshots and attribution settings from the shared socket arguments (`--sockets`,
 /// `--local-net`, `--time-shift`), for `analyze` and `flows --sockets`. The loader applies the
 /// time shift to the snapshots, so the correlator gets them already on the capture's clock.
-pub fn attribution_inputs(args: &SocketArgs) -> anyhow::Result<(Vec<Snapshot>, CorrelateOptions)> {
+pub struct AttributionInputs {
+    pub snapshots: Vec<Snapshot>,
+    pub options: CorrelateOptions,
+    /// A snapshot file was not understood (reported on stderr): exit status 1.
+    pub partial: bool,
+}
+
+/// Read the snapshot files. A file that cannot be read at all is fatal (a mistyped path); a
+/// file whose content is not understood is reported and skipped, so one odd file does not
+/// cost the attribution the others give.
+pub fn attribution_inputs(args: &SocketArgs) -> anyhow::Result<AttributionInputs> {
     let local_nets = args
         .local_net
         .iter()
         .map(|s| s.parse::<LocalNet>())
         .collect::<Result<Vec<_>, _>>()?;
     let shift = TimeShift::from_secs_f64(args.time_shift)?;
-    let loaded = sockets::load_all(&args.sockets, shift)?;
-    for warning in &loaded.warnings {
-        inputs::report_error(warning);
+    let mut snapshots = Vec::new();
+    let mut partial = false;
+    for spec in &args.sockets {
+        match sockets::load(spec, shift) {
+            Ok(loaded) => {
+                for warning in &loaded.warnings {
+                    inputs::report_error(warning);
+                }
+                snapshots.extend(loaded.snapshots);
+            }
+            Err(err) if err.kind == ErrorKind::Io => return Err(err.into()),
+            Err(err) => {
+                inputs::report_error(&format!("{err}; snapshot file skipped"));
+                partial = true;
+            }
+        }
     }
+    sockets::name_processes(&mut snapshots);
     let options = CorrelateOptions {
         local_nets,
         time_shift_nanos: 0,
         ..CorrelateOptions::default()
     };
-    Ok((loaded.snapshots, options))
+    Ok(AttributionInputs {
+        snapshots,
+        options,
+        partial,
+    })
 }
