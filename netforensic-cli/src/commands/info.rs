@@ -1,5 +1,9 @@
 //! `netforensic info`: per input, what it is (format, link types), how much (packets, time
 //! span), its SHA-256, and whether it was read completely (damage list).
+//!
+//! `--format json` writes one object per input, one per line (JSON lines), in input order;
+//! unreadable inputs get a diagnostic on stderr and no object. Table output is one aligned
+//! block of fields per input.
 
 use super::inputs::{self, ExitStatus};
 use crate::args::{InfoArgs, InfoFormat};

@@ -3,6 +3,17 @@
 //! the reader: it is recorded as a [`Damage`] region, the reader resynchronises and goes on.
 //!
 //! The reader is a lending iterator: `while let Some(frame) = reader.next_frame() { .. }`.
+//!
+//! - Fatal (`Err` from `open`/`from_source`): not a capture, a header we must reject (pcap major
+//!   version other than 2, reserved link-type bits, pcapng version other than 1.x, a broken
+//!   first Section Header Block), or nothing readable after the header.
+//! - Partial: [`CaptureSummary::damage`] lists each skipped region; everything else is read.
+//! - Sources: files are memory-mapped; standard input and gzip input (detected by content) are
+//!   read through a bounded buffer ([`limits::STREAM_BUFFER_MAX`]); `Bytes` from memory.
+//! - Parallel reading: [`CaptureReader::from_range`] reads one byte range of a file; adjacent
+//!   ranges yield every record once. [`pcap::find_record_boundary`] and
+//!   [`pcapng::find_block_boundary`] are the boundary rules it (and resynchronisation) uses.
+//! - Every bound on input-derived sizes is a named constant in [`limits`].
 
 mod digest;
 mod endian;

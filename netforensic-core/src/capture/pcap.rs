@@ -172,26 +172,60 @@ pub fn record_header(bytes: &[u8], at: usize, layout: &PcapLayout) -> Option<Rec
     })
 }
 
-/// Why a record read in sequence cannot be a record: `None` if it can.
-pub fn record_problem(header: &RecordHeader, layout: &PcapLayout) -> Option<String> {
+/// How a record header read in sequence looks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Good,
+    /// Odd but written by some tools (original length 0, more captured than on the wire):
+    /// the reader keeps it only when its time and the next header agree.
+    Doubtful(String),
+    /// Cannot be a record.
+    Bad(String),
+}
+
+impl Verdict {
+    /// What is wrong, unless nothing is.
+    pub fn into_problem(self) -> Option<String> {
+        match self {
+            Verdict::Good => None,
+            Verdict::Doubtful(problem) | Verdict::Bad(problem) => Some(problem),
+        }
+    }
+}
+
+/// Judge a record header met in sequence.
+pub fn record_verdict(header: &RecordHeader, layout: &PcapLayout) -> Verdict {
     let max = layout.max_caplen();
     if header.caplen > max {
-        return Some(format!(
+        return Verdict::Bad(format!(
             "a record claims {} captured bytes, more than the maximum of {max}",
             header.caplen
         ));
     }
     if header.orig_len == 0 {
-        // No link layer sends empty frames: this is a zeroed or overwritten header.
-        return Some("a record header has an original length of 0".to_string());
+        // What a zeroed or overwritten header looks like.
+        return Verdict::Doubtful("a record header has an original length of 0".to_string());
     }
     if header.caplen > header.orig_len {
-        return Some(format!(
+        return Verdict::Doubtful(format!(
             "a record claims more captured bytes ({}) than were on the wire ({})",
             header.caplen, header.orig_len
         ));
     }
-    None
+    Verdict::Good
+}
+
+/// Whether a doubtful record is kept: a real time near the last good one, and a following
+/// header (if any) that can be a record.
+pub(crate) fn doubtful_is_kept(
+    header: &RecordHeader,
+    layout: &PcapLayout,
+    anchor: Option<i64>,
+    next: Option<&RecordHeader>,
+) -> bool {
+    header.ts_nanos >= 1_000_000_000
+        && anchor.is_none_or(|a| header.ts_nanos.abs_diff(a) <= RESYNC_MAX_TS_DISTANCE_NS as u64)
+        && next.is_none_or(|n| !matches!(record_verdict(n, layout), Verdict::Bad(_)))
 }
 
 /// Stricter test used to find where records resume after damage: the header must look like

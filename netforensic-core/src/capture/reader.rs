@@ -16,6 +16,8 @@ use crate::time::Timestamp;
 use crate::{Error, ErrorKind};
 use std::path::{Path, PathBuf};
 
+mod range;
+
 /// Where the next frame lies (absolute offsets), decoupled from the window so the reader can
 /// refill between frames.
 struct FrameLoc {
@@ -71,66 +73,24 @@ pub struct CaptureReader {
     last_ts: Option<i64>,
     /// The next frame, read ahead by `open` to tell "nothing readable" from "partly readable".
     pending: Option<FrameLoc>,
-    /// Where the frame lent out last lies.
-    current: Option<FrameLoc>,
+    /// Records starting at or after this offset belong to the next byte range.
+    end_limit: u64,
     summary: CaptureSummary,
 }
 
 impl CaptureReader {
     /// Open a file (memory-mapped). Fails only when nothing can be read (not a capture, I/O).
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
-        let input = if len == 0 {
-            Input::empty()
-        } else {
-            match map_file(&file) {
-                Ok(map) => {
-                    if map.get(..2) == Some(&GZIP_MAGIC[..]) {
-                        drop(map);
-                        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-                        Input::stream(Box::new(flate2::read::MultiGzDecoder::new(
-                            std::io::BufReader::new(file),
-                        )))
-                    } else {
-                        Input::mapped(map)
-                    }
-                }
-                Err(e) => return Err(Error::io(path, &e)),
-            }
-        };
-        Self::start(Some(path.to_path_buf()), input)
+        Self::from_source(CaptureSource::File(path.to_path_buf()))
     }
 
     pub fn from_source(source: CaptureSource) -> Result<Self, Error> {
-        match source {
-            CaptureSource::File(path) => Self::open(&path),
-            CaptureSource::Bytes { name, bytes } => {
-                let input = if bytes.get(..2) == Some(&GZIP_MAGIC[..]) {
-                    let cursor = std::io::Cursor::new(ArcBytes(bytes));
-                    Input::stream(Box::new(flate2::read::MultiGzDecoder::new(cursor)))
-                } else {
-                    Input::shared(bytes)
-                };
-                Self::start(Some(PathBuf::from(name)), input)
-            }
-            CaptureSource::Stream { name, reader } => {
-                let mut input = Input::stream(reader);
-                input.fill(0, 2);
-                if input.slice(0, 2) == Some(&GZIP_MAGIC[..]) {
-                    // Hand the bytes already read to the decompressor, then the rest.
-                    let head = input.from(0).to_vec();
-                    let rest = input.into_reader();
-                    let chained = std::io::Read::chain(std::io::Cursor::new(head), rest);
-                    input = Input::stream(Box::new(flate2::read::MultiGzDecoder::new(chained)));
-                }
-                Self::start(Some(PathBuf::from(name)), input)
-            }
-        }
+        let (path, input) = input_for(source)?;
+        Self::start(path, input)
     }
 
-    fn start(path: Option<PathBuf>, input: Input) -> Result<Self, Error> {
-        let mut reader = CaptureReader {
+    fn new(path: Option<PathBuf>, input: Input) -> Self {
+        CaptureReader {
             path,
             input,
             pos: 0,
@@ -141,9 +101,13 @@ impl CaptureReader {
             pcap_headers_seen: 0,
             last_ts: None,
             pending: None,
-            current: None,
+            end_limit: u64::MAX,
             summary: CaptureSummary::default(),
-        };
+        }
+    }
+
+    fn start(path: Option<PathBuf>, input: Input) -> Result<Self, Error> {
+        let mut reader = Self::new(path, input);
         reader.read_file_header()?;
         reader.pending = reader.advance();
         if reader.pending.is_none() && reader.summary.packets == 0 {
@@ -211,8 +175,6 @@ impl CaptureReader {
             None => self.advance()?,
         };
         let index = self.summary.packets.saturating_sub(1);
-        self.current = Some(loc);
-        let loc = self.current.as_mut()?;
         let data = self
             .input
             .slice(loc.data_at, loc.data_len)
@@ -225,7 +187,7 @@ impl CaptureReader {
             link_type: loc.link_type,
             orig_len: loc.orig_len,
             data,
-            meta: loc.meta.take(),
+            meta: loc.meta,
         })
     }
 
@@ -241,6 +203,10 @@ impl CaptureReader {
     fn advance(&mut self) -> Option<FrameLoc> {
         // The frame read ahead by `open` is counted already; frames are counted when found.
         loop {
+            if self.pos >= self.end_limit {
+                self.state = State::Done;
+                return None;
+            }
             let step = match self.state {
                 State::Pcap(layout) => self.step_pcap(layout),
                 State::Pcapng => self.step_pcapng(),
@@ -372,7 +338,8 @@ impl CaptureReader {
 
     /// A new file header (concatenated captures) at `pos`: switch to it, or treat a bad one
     /// as damage.
-    fn switch_header(&mut self, pcapng_next: bool) -> Step {
+    fn switch_header(&mut self) -> Step {
+        let pcapng_next = pcapng::shb_byte_order(self.input.from(self.pos)).is_some();
         let result = if pcapng_next {
             self.begin_section()
         } else {
@@ -386,34 +353,68 @@ impl CaptureReader {
 
     fn step_pcap(&mut self, layout: PcapLayout) -> Step {
         let header_len = layout.record_header_len;
-        let held = self.input.fill(self.pos, header_len);
-        if held == 0 {
-            return Step::End;
-        }
-        let rest = self.input.from(self.pos);
-        if pcap::magic(rest).is_some() {
-            return self.switch_header(false);
-        }
-        if pcapng::shb_byte_order(rest).is_some() {
-            return self.switch_header(true);
-        }
-        let Some(header) = pcap::record_header(rest, 0, &layout) else {
-            return self.truncated(
-                held,
-                format!("the input ends inside a record header ({held} of {header_len} bytes)"),
-            );
+        // Fast path: header and body already held (always, for a mapped file).
+        let mut held_now = self.input.from(self.pos).len();
+        let header = match pcap::record_header(self.input.from(self.pos), 0, &layout) {
+            Some(header) => header,
+            None => {
+                let held = self.input.fill(self.pos, header_len);
+                if held == 0 {
+                    return Step::End;
+                }
+                match pcap::record_header(self.input.from(self.pos), 0, &layout) {
+                    Some(header) => header,
+                    None => {
+                        if self.at_file_header() {
+                            return self.switch_header();
+                        }
+                        return self.truncated(
+                            held,
+                            format!(
+                                "the input ends inside a record header \
+                                 ({held} of {header_len} bytes)"
+                            ),
+                        );
+                    }
+                }
+            }
         };
-        if let Some(problem) = pcap::record_problem(&header, &layout) {
-            self.resync(problem);
-            return Step::Continue;
-        }
         let total = header_len + header.caplen as usize;
-        let held = self.input.fill(self.pos, total);
-        if held < total {
-            return self.truncated(
-                held,
-                format!("the last record is cut off ({held} of {total} bytes present)"),
-            );
+        match pcap::record_verdict(&header, &layout) {
+            pcap::Verdict::Good => {}
+            verdict => {
+                // A file header parses as a record with original length 0 (its sigfigs
+                // field): concatenated captures are found here, off the hot path.
+                if self.at_file_header() {
+                    return self.switch_header();
+                }
+                let keep = match &verdict {
+                    pcap::Verdict::Doubtful(_) => {
+                        self.input.fill(self.pos, total + header_len);
+                        let next_at = usize::try_from(self.pos - self.input.base())
+                            .ok()
+                            .and_then(|rel| rel.checked_add(total));
+                        let next = next_at
+                            .and_then(|at| pcap::record_header(self.input.window(), at, &layout));
+                        pcap::doubtful_is_kept(&header, &layout, self.last_ts, next.as_ref())
+                    }
+                    _ => false,
+                };
+                if !keep {
+                    self.resync(verdict.into_problem().unwrap_or_default());
+                    return Step::Continue;
+                }
+            }
+        }
+        held_now = held_now.max(self.input.from(self.pos).len());
+        if held_now < total {
+            let held = self.input.fill(self.pos, total);
+            if held < total {
+                return self.beyond_end(
+                    total,
+                    format!("the last record is cut off ({held} of {total} bytes present)"),
+                );
+            }
         }
         let loc = FrameLoc {
             data_at: self.pos + header_len as u64,
@@ -430,17 +431,31 @@ impl CaptureReader {
         Step::Frame(loc)
     }
 
+    /// A valid pcap file header or pcapng Section Header Block starts at `pos`.
+    fn at_file_header(&mut self) -> bool {
+        self.input.fill(self.pos, pcap::FILE_HEADER_LEN);
+        let rest = self.input.from(self.pos);
+        pcapng::shb_byte_order(rest).is_some() || matches!(pcap::parse_header(rest), Ok(Some(_)))
+    }
+
     fn step_pcapng(&mut self) -> Step {
-        let held = self.input.fill(self.pos, pcapng::BLOCK_MIN_LEN);
-        if held == 0 {
-            return Step::End;
+        let mut held = self.input.from(self.pos).len();
+        if held < pcapng::BLOCK_MIN_LEN {
+            held = self.input.fill(self.pos, pcapng::BLOCK_MIN_LEN);
+            if held == 0 {
+                return Step::End;
+            }
         }
         let rest = self.input.from(self.pos);
-        if pcapng::shb_byte_order(rest).is_some() {
-            return self.switch_header(true);
-        }
-        if pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_))) {
-            return self.switch_header(false);
+        let order = self.section.order.unwrap_or(ByteOrder::Little);
+        let block_type = order.u32(rest, 0).unwrap_or(0);
+        // A new section, or a classic pcap header (concatenation); checked only for block
+        // types that are not packets, to keep the common path short.
+        if !matches!(block_type, pcapng::EPB | pcapng::SPB)
+            && (pcapng::shb_byte_order(rest).is_some()
+                || (pcap::magic(rest).is_some() && matches!(pcap::parse_header(rest), Ok(Some(_)))))
+        {
+            return self.switch_header();
         }
         if held < pcapng::BLOCK_MIN_LEN {
             return self.truncated(
@@ -448,8 +463,6 @@ impl CaptureReader {
                 format!("the input ends inside a block header ({held} of 12 bytes)"),
             );
         }
-        let order = self.section.order.unwrap_or(ByteOrder::Little);
-        let block_type = order.u32(rest, 0).unwrap_or(0);
         let len = order.u32(rest, 4).unwrap_or(0) as usize;
         if len < pcapng::BLOCK_MIN_LEN || len % 4 != 0 || len > MAX_RECORD_LEN {
             self.resync(format!(
@@ -458,10 +471,12 @@ impl CaptureReader {
             ));
             return Step::Continue;
         }
-        let held = self.input.fill(self.pos, len);
+        if held < len {
+            held = self.input.fill(self.pos, len);
+        }
         let Some(block) = self.input.slice(self.pos, len) else {
-            return self.truncated(
-                held,
+            return self.beyond_end(
+                len,
                 format!("the last block is cut off ({held} of {len} bytes present)"),
             );
         };
@@ -570,15 +585,26 @@ impl CaptureReader {
     /// Damage at `pos`: find where trustworthy records resume, record the skipped region with
     /// `problem` as its reason, and continue there (or end).
     fn resync(&mut self, problem: String) {
+        self.resync_or(problem, None);
+    }
+
+    /// A record or block reaching past the end of input: a cut-off tail if nothing readable
+    /// follows (`truncated` is the reason then), else a corrupt length to skip over.
+    fn beyond_end(&mut self, claimed: usize, truncated: String) -> Step {
+        self.resync_or(
+            format!("a record claims {claimed} bytes, more than remain in the input"),
+            Some(truncated),
+        );
+        Step::Continue
+    }
+
+    fn resync_or(&mut self, problem: String, if_nothing_follows: Option<String>) {
         let start = self.pos;
         let state = self.state;
         let anchor = self.last_ts;
         let order = self.section.order.unwrap_or(ByteOrder::Little);
         let found = self.scan_forward(start + 1, |window, from, complete| match state {
-            State::Pcap(layout) => first_of(
-                pcap::scan(window, from, &layout, anchor, complete),
-                next_file_header(window, from),
-            ),
+            State::Pcap(layout) => scan_pcap_or_header(window, from, &layout, anchor, complete),
             State::Pcapng | State::Done => pcapng::scan(window, from, order, complete),
         });
         match found {
@@ -592,11 +618,9 @@ impl CaptureReader {
             }
             None => {
                 let end = self.input.end();
-                self.damage(
-                    start,
-                    end - start,
-                    format!("{problem}; no readable record follows"),
-                );
+                let reason = if_nothing_follows
+                    .unwrap_or_else(|| format!("{problem}; no readable record follows"));
+                self.damage(start, end - start, reason);
                 self.pos = end;
                 self.state = State::Done;
             }
@@ -642,19 +666,75 @@ impl CaptureReader {
     }
 }
 
-/// The earlier of a record scan's result and a file header position.
-fn first_of(scan: Scan, header: Option<usize>) -> Scan {
-    match (scan, header) {
-        (_, None) => scan,
-        (Scan::Found(a), Some(h)) | (Scan::NeedMore(a), Some(h)) if a < h => scan,
-        (_, Some(h)) => Scan::Found(h),
+/// The bytes behind a source, and the name to put in errors.
+fn input_for(source: CaptureSource) -> Result<(Option<PathBuf>, Input), Error> {
+    match source {
+        CaptureSource::File(path) => {
+            let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, &e))?;
+            let len = file.metadata().map_err(|e| Error::io(&path, &e))?.len();
+            if len == 0 {
+                return Ok((Some(path), Input::empty()));
+            }
+            let map = map_file(&file).map_err(|e| Error::io(&path, &e))?;
+            let input = if map.get(..2) == Some(&GZIP_MAGIC[..]) {
+                drop(map);
+                let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, &e))?;
+                Input::stream(Box::new(flate2::read::MultiGzDecoder::new(
+                    std::io::BufReader::new(file),
+                )))
+            } else {
+                Input::mapped(map)
+            };
+            Ok((Some(path), input))
+        }
+        CaptureSource::Bytes { name, bytes } => {
+            let input = if bytes.get(..2) == Some(&GZIP_MAGIC[..]) {
+                let cursor = std::io::Cursor::new(ArcBytes(bytes));
+                Input::stream(Box::new(flate2::read::MultiGzDecoder::new(cursor)))
+            } else {
+                Input::shared(bytes)
+            };
+            Ok((Some(PathBuf::from(name)), input))
+        }
+        CaptureSource::Stream { name, reader } => {
+            let mut input = Input::stream(reader);
+            input.fill(0, 2);
+            if input.slice(0, 2) == Some(&GZIP_MAGIC[..]) {
+                // Hand the bytes already read to the decompressor, then the rest.
+                let head = input.from(0).to_vec();
+                let rest = input.into_reader();
+                let chained = std::io::Read::chain(std::io::Cursor::new(head), rest);
+                input = Input::stream(Box::new(flate2::read::MultiGzDecoder::new(chained)));
+            }
+            Ok((Some(PathBuf::from(name)), input))
+        }
     }
 }
 
-/// The next position at or after `from` where a valid pcap file header or pcapng Section Header
-/// Block starts (concatenated captures).
-fn next_file_header(window: &[u8], from: usize) -> Option<usize> {
-    (from..window.len()).find(|&at| {
+/// Scan for pcap records and, before the first one found, for a new file header
+/// (concatenated captures): whichever comes first.
+fn scan_pcap_or_header(
+    window: &[u8],
+    from: usize,
+    layout: &PcapLayout,
+    anchor: Option<i64>,
+    complete: bool,
+) -> Scan {
+    let scan = pcap::scan(window, from, layout, anchor, complete);
+    let limit = match scan {
+        Scan::Found(at) | Scan::NeedMore(at) => at,
+        Scan::NotFound => window.len(),
+    };
+    match next_file_header(window, from, limit) {
+        Some(header) => Scan::Found(header),
+        None => scan,
+    }
+}
+
+/// The first position in `from..limit` where a valid pcap file header or pcapng Section
+/// Header Block starts (concatenated captures).
+fn next_file_header(window: &[u8], from: usize, limit: usize) -> Option<usize> {
+    (from..limit.min(window.len())).find(|&at| {
         let rest = window.get(at..).unwrap_or_default();
         matches!(pcap::parse_header(rest), Ok(Some(_))) && rest.len() >= pcap::FILE_HEADER_LEN
             || pcapng::shb_byte_order(rest).is_some()

@@ -398,3 +398,96 @@ fn flipped_bytes_never_panic() {
         let _ = read_all(&file);
     }
 }
+
+#[test]
+fn length_pointing_past_the_end_mid_file_resyncs() {
+    // A plausible-sized caplen (within the maximum) that runs past the end of input.
+    let mut file = pcap_records(40);
+    let (frames, _) = read_all(&file).unwrap();
+    let victim = frames[10].0 as usize;
+    file[victim + 8..victim + 12].copy_from_slice(&200_000u32.to_le_bytes());
+    file[victim + 12..victim + 16].copy_from_slice(&200_000u32.to_le_bytes());
+    let (after, summary) = read_all(&file).unwrap();
+    assert_eq!(after.len(), 39);
+    assert_eq!(summary.damage.len(), 1);
+    assert!(summary.damage[0].reason.contains("more than remain"));
+    // The same for a pcapng block length.
+    let mut ng = pcapng_file();
+    let (frames, _) = read_all(&ng).unwrap();
+    let victim = frames[0].0 as usize;
+    ng[victim + 4..victim + 8].copy_from_slice(&100_000u32.to_le_bytes());
+    let (after, summary) = read_all(&ng).unwrap();
+    assert_eq!(after.len(), frames.len() - 1);
+    assert_eq!(summary.damage.len(), 1);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A valid header of either format, then arbitrary bytes, or a valid file with arbitrary
+    /// bytes spliced in: the reader never panics, counts what it yields, keeps damage inside
+    /// the input, and the stream path sees exactly what the memory path sees.
+    fn check(bytes: &[u8]) {
+        match (read_all(bytes), read_stream(bytes)) {
+            (Ok((frames, summary)), Ok((stream_frames, stream_summary))) => {
+                assert_eq!(frames.len() as u64, summary.packets);
+                for d in &summary.damage {
+                    assert!(d.offset + d.length <= bytes.len() as u64);
+                }
+                assert_eq!(frames, stream_frames);
+                assert_eq!(summary.damage, stream_summary.damage);
+            }
+            (Err(a), Err(b)) => assert_eq!(a.offset, b.offset),
+            (a, b) => panic!("memory {:?} vs stream {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+
+    proptest! {
+        // Each case reads twice (memory and a 7-bytes-per-read stream): keep debug runs short.
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn pcap_header_then_noise(noise in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut file = pcap_records(0);
+            file.extend(noise);
+            check(&file);
+        }
+
+        #[test]
+        fn pcapng_header_then_noise(noise in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut file = shb();
+            file.extend(idb(1, None));
+            file.extend(noise);
+            check(&file);
+        }
+
+        #[test]
+        fn valid_files_with_spliced_noise(
+            ng in any::<bool>(),
+            at in 0usize..2000,
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut file = if ng { pcapng_file() } else { pcap_records(12) };
+            let at = at.min(file.len());
+            file.splice(at..at, noise);
+            check(&file);
+        }
+    }
+}
+
+#[test]
+fn doubtful_records_are_kept_when_their_neighbours_agree() {
+    // A writer that stores more captured bytes than the original length, on every record.
+    let records: Vec<(u32, u32, u32)> = (0..20).map(|i| (1_600_000_000 + i, 60, 50)).collect();
+    let (frames, summary) = read_all(&build_pcap(&records)).unwrap();
+    assert_eq!(frames.len(), 20);
+    assert!(summary.complete());
+    // ... and one with original length 0 between good records.
+    let mut records: Vec<(u32, u32, u32)> = (0..10).map(|i| (1_600_000_000 + i, 40, 40)).collect();
+    records[4].2 = 0;
+    records[4].1 = 0;
+    let (frames, summary) = read_all(&build_pcap(&records)).unwrap();
+    assert_eq!(frames.len(), 10);
+    assert!(summary.complete());
+}
