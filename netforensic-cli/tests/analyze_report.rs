@@ -166,3 +166,29 @@ fn standard_input_is_read_and_hashed() {
     );
     assert_eq!(v["processes"][0]["pid"], 122868);
 }
+
+#[test]
+fn snapshot_file_not_understood_is_skipped_with_exit_1() {
+    // An lsof run that found no sockets prints nothing: the file holds no snapshot.
+    let dir = std::env::temp_dir().join(format!("nf-analyze-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let odd = dir.join("lsof-empty.txt");
+    std::fs::write(&odd, "").unwrap();
+    let capture = testdata("captures/zeek_get.pcap");
+    let sockets = testdata("snapshots/correlate-zeek_get.jsonl");
+    let out = netforensic(&[
+        "analyze",
+        "--format",
+        "json",
+        "--sockets",
+        odd.to_str().unwrap(),
+        &sockets,
+        "--",
+        &capture,
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["processes"][0]["pid"], 4242);
+}

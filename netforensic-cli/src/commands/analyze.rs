@@ -10,21 +10,21 @@ use netforensic_core::correlate::{self, CorrelateOptions, LocalNet};
 use netforensic_core::report::analyze::{
     write_html, write_json, write_table, InputReport, ReportBuilder,
 };
-use netforensic_core::sockets::Snapshot;
-use netforensic_core::Timestamp;
+use netforensic_core::sockets::{self, Snapshot, TimeShift};
+use netforensic_core::ErrorKind;
 use std::io::Write;
 
-/// Largest `--time-shift` accepted: ten years, in seconds (beyond that it is a typo).
-const MAX_TIME_SHIFT_SECS: f64 = 10.0 * 366.0 * 86_400.0;
-
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
-    let options = correlate_options(&args.sockets)?;
-    let snapshots = load_snapshot_files(&args.sockets.sockets)?;
+    let AttributionInputs {
+        snapshots,
+        options,
+        partial: snapshots_partial,
+    } = attribution_inputs(&args.sockets)?;
     let mut report = ReportBuilder::new();
     report.add_snapshots(&snapshots);
     let analysis_options = AnalysisOptions::default();
     let mut read_any = false;
-    let mut partial = false;
+    let mut partial = snapshots_partial;
     for name in &args.inputs.captures {
         let (source, digest) = source_with_digest(name);
         let mut analysis = match analyze_capture(name, source, &analysis_options) {
@@ -85,60 +85,52 @@ fn source_with_digest(name: &str) -> (CaptureSource, inputs::InputDigest) {
     }
 }
 
-/// `--local-net` and `--time-shift` as correlation options.
-pub fn correlate_options(args: &SocketArgs) -> anyhow::Result<CorrelateOptions> {
+/// Snapshots and attribution settings from the shared socket arguments (`--sockets`,
+/// `--local-net`, `--time-shift`), for `analyze` and `flows --sockets`. The loader applies the
+/// time shift to the snapshots, so the correlator gets them already on the capture's clock.
+pub struct AttributionInputs {
+    pub snapshots: Vec<Snapshot>,
+    pub options: CorrelateOptions,
+    /// A snapshot file was not understood (reported on stderr): exit status 1.
+    pub partial: bool,
+}
+
+/// Read the snapshot files. A file that cannot be read at all is fatal (a mistyped path); a
+/// file whose content is not understood is reported and skipped, so one odd file does not
+/// cost the attribution the others give.
+pub fn attribution_inputs(args: &SocketArgs) -> anyhow::Result<AttributionInputs> {
     let local_nets = args
         .local_net
         .iter()
         .map(|s| s.parse::<LocalNet>())
         .collect::<Result<Vec<_>, _>>()?;
-    if !args.time_shift.is_finite() || args.time_shift.abs() > MAX_TIME_SHIFT_SECS {
-        anyhow::bail!(
-            "--time-shift {} is not a number of seconds within ten years",
-            args.time_shift
-        );
-    }
-    Ok(CorrelateOptions {
-        local_nets,
-        time_shift_nanos: Timestamp::from_secs_f64(args.time_shift).nanos(),
-        ..CorrelateOptions::default()
-    })
-}
-
-/// Stand-in for the snapshot importers (`sockets::load_all`, being written in parallel): reads
-/// netforensic's own JSON-lines snapshot format only.
-// TODO(sockets): replace by `sockets::load_all` once merged; it applies `--time-shift`
-// itself, so `time_shift_nanos` must then be 0 here.
-pub fn load_snapshot_files(specs: &[String]) -> anyhow::Result<Vec<Snapshot>> {
+    let shift = TimeShift::from_secs_f64(args.time_shift)?;
     let mut snapshots = Vec::new();
-    for spec in specs {
-        let text = std::fs::read_to_string(spec)
-            .with_context(|| format!("cannot read {}", netforensic_core::escape::terminal(spec)))?;
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
+    let mut partial = false;
+    for spec in &args.sockets {
+        match sockets::load(spec, shift) {
+            Ok(loaded) => {
+                for warning in &loaded.warnings {
+                    inputs::report_error(warning);
+                }
+                snapshots.extend(loaded.snapshots);
             }
-            let mut value: serde_json::Value = serde_json::from_str(line).with_context(|| {
-                format!(
-                    "{} line {}: not a netforensic JSON snapshot",
-                    netforensic_core::escape::terminal(spec),
-                    i + 1
-                )
-            })?;
-            if let Some(object) = value.as_object_mut() {
-                object
-                    .entry("source")
-                    .or_insert_with(|| serde_json::Value::from("netforensic"));
+            Err(err) if err.kind == ErrorKind::Io => return Err(err.into()),
+            Err(err) => {
+                inputs::report_error(&format!("{err}; snapshot file skipped"));
+                partial = true;
             }
-            let snapshot: Snapshot = serde_json::from_value(value).with_context(|| {
-                format!(
-                    "{} line {}: not a netforensic JSON snapshot",
-                    netforensic_core::escape::terminal(spec),
-                    i + 1
-                )
-            })?;
-            snapshots.push(snapshot);
         }
     }
-    Ok(snapshots)
+    sockets::name_processes(&mut snapshots);
+    let options = CorrelateOptions {
+        local_nets,
+        time_shift_nanos: 0,
+        ..CorrelateOptions::default()
+    };
+    Ok(AttributionInputs {
+        snapshots,
+        options,
+        partial,
+    })
 }

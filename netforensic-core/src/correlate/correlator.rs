@@ -7,7 +7,7 @@ use super::local::{LocalAddrs, LocalNet};
 use super::snapshot_index::{LocalEnd, MatchRule, SnapshotIndex};
 use super::{Quality, UnattributedReason};
 use crate::report::{FlowRecord, LocalSide, ProcessRef};
-use crate::sockets::{Snapshot, SnapshotSource, SocketEntry};
+use crate::sockets::{Snapshot, SnapshotSource, SocketEntry, SocketOwner};
 use crate::time::Timestamp;
 
 /// A snapshot taken this long before the first or after the last packet of a flow still
@@ -191,15 +191,16 @@ impl<'a> Correlator<'a> {
                     }
                 }
                 let owners = distinct_owners(&matched);
-                if owners.is_empty() {
-                    ownerless |= !matched.is_empty();
-                    continue;
-                }
-                if owners.len() > 1 {
-                    return EndAttribution::Unattributed(UnattributedReason::Ambiguous);
-                }
+                let owner = match owners.as_slice() {
+                    [] => {
+                        ownerless |= !matched.is_empty();
+                        continue;
+                    }
+                    [one] => one,
+                    _ => return EndAttribution::Unattributed(UnattributedReason::Ambiguous),
+                };
                 let source = source.unwrap_or(SnapshotSource::Netforensic);
-                return EndAttribution::Process(process_ref(&owners, source, rule));
+                return EndAttribution::Process(process_ref(owner, source, rule));
             }
         }
         EndAttribution::Unattributed(if ownerless {
@@ -231,56 +232,59 @@ fn local_end(flow: &FlowRecord, side: LocalSide) -> LocalEnd {
     }
 }
 
-/// Matched sockets that name an owner, one per pid (the same process listed in several
-/// snapshots counts once; several processes sharing one socket count as several).
-fn distinct_owners<'s>(matched: &[&'s SocketEntry]) -> Vec<&'s SocketEntry> {
-    let mut owners: Vec<&SocketEntry> = Vec::new();
+/// The processes owning the matched sockets, one per process (the same process listed in
+/// several snapshots counts once; several processes sharing one socket count as several).
+fn distinct_owners(matched: &[&SocketEntry]) -> Vec<SocketOwner> {
+    let mut owners: Vec<SocketOwner> = Vec::new();
     for socket in matched {
-        let Some(pid) = socket.pid else { continue };
-        match owners.iter_mut().find(|o| o.pid == Some(pid)) {
-            // Keep the most informative entry of the same pid.
-            Some(kept) => {
-                if info_score(socket) > info_score(kept) {
-                    *kept = socket;
-                }
+        for owner in socket.owners() {
+            if owner.pid.is_none() && owner.process.is_none() {
+                continue;
             }
-            None => owners.push(socket),
+            match owners.iter_mut().find(|o| same_owner(o, &owner)) {
+                // Keep the most informative listing of the same process.
+                Some(kept) => {
+                    if info_score(&owner) > info_score(kept) {
+                        *kept = owner;
+                    }
+                }
+                None => owners.push(owner),
+            }
         }
     }
     owners
 }
 
-fn info_score(s: &SocketEntry) -> usize {
-    [&s.process, &s.exe, &s.cmdline, &s.user]
+/// Same process: same pid; without pids (some Windows tools), the same name.
+fn same_owner(a: &SocketOwner, b: &SocketOwner) -> bool {
+    match (a.pid, b.pid) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.process == b.process,
+        _ => false,
+    }
+}
+
+fn info_score(o: &SocketOwner) -> usize {
+    [&o.process, &o.exe, &o.cmdline, &o.user]
         .iter()
         .filter(|f| f.is_some())
         .count()
 }
 
-fn process_ref(owners: &[&SocketEntry], source: SnapshotSource, rule: MatchRule) -> ProcessRef {
-    let owner = owners.first();
+fn process_ref(owner: &SocketOwner, source: SnapshotSource, rule: MatchRule) -> ProcessRef {
     let quality = match rule {
         MatchRule::Exact => Quality::Exact,
         MatchRule::WildcardLocal => Quality::WildcardLocal,
         MatchRule::Listener => Quality::Listener,
     };
     ProcessRef {
-        pid: owner.and_then(|o| o.pid),
-        name: owner.and_then(|o| o.process.clone()),
-        exe: owner.and_then(|o| o.exe.clone()),
-        cmdline: owner.and_then(|o| o.cmdline.clone()),
-        user: owner.and_then(|o| o.user.clone()),
-        evidence: format!("snapshot:{}", snapshot_source_name(source)),
+        pid: owner.pid,
+        name: owner.process.clone(),
+        exe: owner.exe.clone(),
+        cmdline: owner.cmdline.clone(),
+        user: owner.user.clone(),
+        evidence: format!("snapshot:{}", source.as_str()),
         quality: quality.as_str().to_string(),
-    }
-}
-
-/// The `snapshot:<name>` token of a snapshot source: its serde name (snake_case), so that
-/// sources added to the model get a token without a second list to keep in step.
-pub fn snapshot_source_name(source: SnapshotSource) -> String {
-    match serde_json::to_value(source) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{source:?}").to_ascii_lowercase(),
     }
 }
 

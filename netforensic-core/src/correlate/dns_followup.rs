@@ -31,6 +31,10 @@ pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nan
                 .push(i);
         }
     }
+    // Sorted by start time, so each lookup visits only the connections inside its window.
+    for list in followers.values_mut() {
+        list.sort_by_key(|&i| flows.get(i).map(|f| f.conn.ts));
+    }
     // Verdict per DNS flow: the one process all its lookups were followed by, or a conflict.
     let mut verdicts: HashMap<usize, Option<ProcessRef>> = HashMap::new();
     for record in dns {
@@ -50,12 +54,14 @@ pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nan
             let Some(candidates) = followers.get(&(client, addr.to_canonical())) else {
                 continue;
             };
-            for &i in candidates {
+            let start_of = |i: &usize| flows.get(*i).map(|f| f.conn.ts);
+            let first = candidates.partition_point(|i| start_of(i) < Some(answered));
+            for &i in candidates.get(first..).unwrap_or(&[]) {
                 let Some(follower) = flows.get(i) else {
                     continue;
                 };
-                if follower.conn.ts < answered || follower.conn.ts > until {
-                    continue;
+                if follower.conn.ts > until {
+                    break;
                 }
                 let Some(process) = &follower.process else {
                     continue;

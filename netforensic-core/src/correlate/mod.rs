@@ -4,8 +4,9 @@
 //!    the capture carries (PKTAP, Darwin process blocks, ptcpdump comments, EPB pid);
 //!    [`InCaptureEvidence::finish`] weighs it per flow end.
 //! 2. [`attribute`] decides each flow's local side and owning process: in-capture evidence
-//!    first, then the socket snapshots nearest in time ([`Correlator`]), then DNS lookups by
-//!    the connection that followed them ([`dns_followup`]).
+//!    first, then the socket snapshots nearest in time ([`Correlator`]), then DNS lookups
+//!    by the host's own query log ([`dns_events`], Sysmon 22) or by the connection that
+//!    followed them ([`dns_followup`]).
 //!
 //! A wrong process is worse than none: conflicting evidence gives no process and the reason
 //! `ambiguous`; every attribution says where it came from (`evidence`) and how it matched
@@ -13,6 +14,7 @@
 
 mod claim;
 mod correlator;
+pub mod dns_events;
 pub mod dns_followup;
 mod in_capture;
 mod local;
@@ -20,10 +22,7 @@ pub mod ptcpdump;
 mod snapshot_index;
 
 pub use claim::{InCaptureSource, ProcessClaim};
-pub use correlator::{
-    snapshot_source_name, CorrelateOptions, Correlator, EndAttribution,
-    DEFAULT_SNAPSHOT_SLACK_NANOS,
-};
+pub use correlator::{CorrelateOptions, Correlator, EndAttribution, DEFAULT_SNAPSHOT_SLACK_NANOS};
 pub use in_capture::{
     CaptureEvidence, FlowEvidence, InCaptureEvidence, InCaptureStats, Side, SideEvidence,
 };
@@ -47,16 +46,19 @@ pub enum Quality {
     WildcardLocal,
     /// A listening socket on the local responder's port.
     Listener,
+    /// The host logged this process's query for the name (Sysmon event 22).
+    DnsQueryEvent,
     /// A DNS lookup followed by this process's connection to an answered address.
     DnsFollowup,
 }
 
 impl Quality {
-    pub const ALL: [Quality; 5] = [
+    pub const ALL: [Quality; 6] = [
         Quality::InCapture,
         Quality::Exact,
         Quality::WildcardLocal,
         Quality::Listener,
+        Quality::DnsQueryEvent,
         Quality::DnsFollowup,
     ];
 
@@ -66,6 +68,7 @@ impl Quality {
             Quality::Exact => "exact",
             Quality::WildcardLocal => "wildcard_local",
             Quality::Listener => "listener",
+            Quality::DnsQueryEvent => "dns_query_event",
             Quality::DnsFollowup => "dns_followup",
         }
     }
@@ -113,6 +116,7 @@ pub struct AttributionStats {
     pub flows: u64,
     pub attributed: u64,
     pub resp_attributed: u64,
+    pub dns_query_event: u64,
     pub dns_followup: u64,
 }
 
@@ -131,12 +135,20 @@ pub fn attribute(
         let flow_evidence = evidence.flows.get(&flow.conn.id);
         correlator.attribute(flow, flow_evidence);
     }
+    let dns_query_event = dns_events::attribute_from_events(
+        flows,
+        dns,
+        snapshots,
+        options.snapshot_slack_nanos,
+        options.time_shift_nanos,
+    );
     let dns_followup =
         dns_followup::attribute_lookups(flows, dns, options.dns_followup_window_nanos);
     AttributionStats {
         flows: flows.len() as u64,
         attributed: flows.iter().filter(|f| f.process.is_some()).count() as u64,
         resp_attributed: flows.iter().filter(|f| f.resp_process.is_some()).count() as u64,
+        dns_query_event,
         dns_followup,
     }
 }

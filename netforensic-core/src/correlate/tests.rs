@@ -322,9 +322,16 @@ fn same_owner_in_several_snapshots_is_not_a_conflict() {
 fn ownerless_socket_says_so() {
     let server = ("1.2.3.4", 443);
     let mut flows = [flow(1, Proto::Tcp, (HOST, 50000), server, 1.0, 2.0)];
-    let mut sock = tcp((HOST, 50000), server, 1, "-");
-    sock.pid = None;
-    run(&mut flows, &[snapshot(1.5, &[sock])]);
+    // `netstat -tunap` without root prints `-`: the importer keeps no owner.
+    let mut snap = snapshot(1.5, &[]);
+    snap.sockets.push(
+        serde_json::from_value(serde_json::json!({
+            "proto": "tcp", "local_addr": HOST, "local_port": 50000,
+            "remote_addr": server.0, "remote_port": server.1, "state": "ESTABLISHED",
+        }))
+        .unwrap(),
+    );
+    run(&mut flows, &[snap]);
     assert_eq!(
         flows[0].unattributed_reason.as_deref(),
         Some("socket_owner_unknown")
@@ -635,4 +642,72 @@ fn undirected_capture_evidence_needs_a_known_local_end() {
     attribute(&mut flows, &[], &evidence, &[], &options);
     let p = flows[0].process.as_ref().unwrap();
     assert_eq!((p.pid, p.evidence.as_str()), (Some(321), "epb_pid"));
+}
+
+#[test]
+fn socket_shared_by_several_processes_is_ambiguous() {
+    // ss: `users:(("master",pid=1978854,fd=86),("smtpd",pid=320188,fd=6))` on a listener.
+    let mut flows = [flow(
+        1,
+        Proto::Tcp,
+        ("1.2.3.4", 51000),
+        (HOST, 587),
+        1.0,
+        2.0,
+    )];
+    let listener: SocketEntry = serde_json::from_value(serde_json::json!({
+        "proto": "tcp", "local_addr": "0.0.0.0", "local_port": 587, "state": "LISTEN",
+        "pid": 1978854, "process": "master",
+        "other_owners": [{"pid": 320188, "process": "smtpd"}],
+    }))
+    .unwrap();
+    let mut snap = snapshot(1.5, &[tcp((HOST, 40000), ("9.9.9.9", 443), 5, "other")]);
+    snap.sockets.push(listener);
+    run(&mut flows, &[snap]);
+    assert_eq!(flows[0].local_side, Some(LocalSide::Resp));
+    assert_eq!(flows[0].process, None);
+    assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
+}
+
+#[test]
+fn sysmon_dns_query_event_attributes_the_lookup() {
+    let mut flows = [
+        flow(1, Proto::Udp, (HOST, 40000), ("10.0.0.1", 53), 10.0, 10.05),
+        flow(2, Proto::Udp, (HOST, 40001), ("10.0.0.1", 53), 20.0, 20.05),
+    ];
+    let mut sysmon: Snapshot = serde_json::from_value(serde_json::json!({
+        "source": "sysmon",
+        "sockets": [],
+        "dns_queries": [
+            {"time": 10.2, "pid": 416, "process": "chrome.exe", "query": "Example.COM.",
+             "addrs": ["93.184.216.34"]},
+            {"time": 20.1, "pid": 416, "process": "chrome.exe", "query": "other.example"},
+            {"time": 20.3, "pid": 999, "process": "svchost.exe", "query": "other.example"},
+        ],
+    }))
+    .unwrap();
+    // Something that makes HOST local.
+    sysmon
+        .sockets
+        .push(entry(&tcp((HOST, 50000), ("1.2.3.4", 443), 1, "x")));
+    let mut other = dns_record("C2", HOST, 20.0, 0.05, &[]);
+    other.query = Some("other.example".into());
+    let dns = [
+        dns_record("C1", HOST, 10.0, 0.05, &["93.184.216.34"]),
+        other,
+    ];
+    let stats = attribute(
+        &mut flows,
+        &[sysmon],
+        &CaptureEvidence::default(),
+        &dns,
+        &CorrelateOptions::default(),
+    );
+    let p = flows[0].process.as_ref().unwrap();
+    assert_eq!(p.pid, Some(416));
+    assert_eq!(p.evidence, "snapshot:sysmon");
+    assert_eq!(p.quality, "dns_query_event");
+    assert_eq!(stats.dns_query_event, 1);
+    assert_eq!(flows[1].process, None);
+    assert_eq!(flows[1].unattributed_reason.as_deref(), Some("ambiguous"));
 }
