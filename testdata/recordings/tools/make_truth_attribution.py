@@ -1,0 +1,165 @@
+"""Ground truth for the attribution recording (called by make_truth.py).
+
+truth.tsv / truth-dns.tsv: from the programs' own reports (programs.jsonl).
+expected-attribution.tsv: for every connection in truth.tsv, which pid a correct
+analyser must name, decided from the ss snapshots alone: a connection is
+attributable when some `ss -tunap` snapshot taken during its lifetime lists its
+socket with the program's pid; otherwise it must stay unattributed. This file's
+small ss parser is independent of netforensic's importer (it reads only what is
+needed here), so the expected file does not come from the code under test.
+"""
+
+import glob
+import os
+import re
+from datetime import datetime, timezone
+
+# ss prints "users:(("name",pid=123,fd=4),...)"; one socket may list several.
+USERS_RE = re.compile(r'\("([^"]*)",pid=(\d+),fd=\d+\)')
+TAKEN_AT_RE = re.compile(r"^# taken_at: (\S+)$")
+# Lookups are followed by their program's connection within this window.
+DNS_FOLLOWUP_WINDOW_S = 2.0
+# curl runs with --max-time 5 (record-common.sh): the latest it can end.
+CURL_MAX_TIME_S = 5.0
+
+EXPECTED_COLUMNS = ["proto", "orig_addr", "orig_port", "resp_addr", "resp_port",
+                    "start_epoch", "end_epoch", "expected_pid", "expected_program",
+                    "expected_quality", "resp_expected_pid", "resp_expected_program",
+                    "dns_followup_pid", "seen_in_ss_snapshots", "reason"]
+
+
+def parse_rfc3339_ns(text):
+    """'2026-11-24T23:10:01.123456789Z' -> epoch float (microsecond precision is enough here)."""
+    date, frac = text.rstrip("Z").split(".")
+    base = datetime.strptime(date, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return base.timestamp() + float("0." + frac)
+
+
+def split_endpoint(text):
+    """'127.0.0.1:5432', '[::1]:53', '0.0.0.0:*', '*:*' -> (addr, port)."""
+    addr, _, port = text.rpartition(":")
+    addr = addr.strip("[]")
+    if "%" in addr:
+        addr = addr.split("%", 1)[0]
+    return addr, port
+
+
+def load_ss_snapshots(directory):
+    snaps = []
+    for path in sorted(glob.glob(os.path.join(directory, "snapshots", "ss-*.txt"))):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        m = TAKEN_AT_RE.match(lines[0]) if lines else None
+        if not m:
+            raise SystemExit(f"{path}: first line is not '# taken_at: ...'")
+        entries = []
+        for line in lines[2:]:  # taken_at line, ss header line
+            cols = line.split()
+            if len(cols) < 6:
+                continue
+            local = split_endpoint(cols[4])
+            peer = split_endpoint(cols[5])
+            users = USERS_RE.findall(line)
+            entries.append({"proto": cols[0], "state": cols[1], "local": local, "peer": peer,
+                            "pids": {int(pid) for _, pid in users}})
+        snaps.append({"file": os.path.basename(path), "taken_at": parse_rfc3339_ns(m.group(1)),
+                      "entries": entries})
+    return snaps
+
+
+def seen_by(snaps, proto, local, peer, pid, start, end):
+    """Snapshots during [start, end] listing this socket with this pid."""
+    hits = []
+    for s in snaps:
+        if not start <= s["taken_at"] <= end:
+            continue
+        for e in s["entries"]:
+            if e["proto"] != proto or pid not in e["pids"] or e["local"][1] != str(local[1]):
+                continue
+            if proto == "udp" and e["peer"][1] == "*":
+                # Unconnected UDP: bound to the wildcard (or the address), no peer.
+                if e["local"][0] in ("0.0.0.0", "*", "::", local[0]):
+                    hits.append(s["file"])
+                    break
+            elif e["local"] == (local[0], str(local[1])) and e["peer"] == (peer[0], str(peer[1])):
+                hits.append(s["file"])
+                break
+    return hits
+
+
+def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns_columns):
+    directory = os.path.join(recordings, "attribution")
+    events = load_events(directory)
+    conns, lookups = connection_rows(events, {})
+    listeners = {(e["local_addr"], e["local_port"]): (e["pid"], e["program"])
+                 for e in events if e["event"] == "listen"}
+    ends = {}
+    for e in events:
+        if e["event"] in ("tcp", "udp"):
+            ends[(e["event"], e["local_port"], e["start_epoch"])] = e["end_epoch"]
+
+    # Loopback: the server side is a local program too; say so in the notes.
+    for c in conns:
+        srv = listeners.get((c["server_addr"], c["server_port"]))
+        if srv:
+            c["notes"] += f"; server side is local too: {srv[1]} pid {srv[0]}"
+    write_tsv(os.path.join(directory, "truth.tsv"), truth_columns, conns)
+    write_tsv(os.path.join(directory, "truth-dns.tsv"), dns_columns, lookups)
+
+    snaps = load_ss_snapshots(directory)
+    rows = []
+    for c in conns:
+        start = float(c["start_epoch"])
+        end = next((v for (p, port, s), v in ends.items()
+                    if p == c["proto"] and port == c["client_port"]
+                    and f"{float(s):.6f}" == c["start_epoch"]), None)
+        if end is None:  # curl reports no end time; its --max-time 5 bounds it
+            end = start + CURL_MAX_TIME_S
+        pid = int(c["pid"])
+        local = (c["client_addr"], c["client_port"])
+        peer = (c["server_addr"], c["server_port"])
+        hits = seen_by(snaps, c["proto"], local, peer, pid, start, end)
+        row = {"proto": c["proto"], "orig_addr": c["client_addr"], "orig_port": c["client_port"],
+               "resp_addr": c["server_addr"], "resp_port": c["server_port"],
+               "start_epoch": c["start_epoch"], "end_epoch": f"{end:.6f}",
+               "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
+               "resp_expected_pid": "-", "resp_expected_program": "-", "dns_followup_pid": "-",
+               "seen_in_ss_snapshots": ",".join(hits) if hits else "-", "reason": ""}
+        if hits:
+            row["expected_pid"] = pid
+            row["expected_program"] = c["program"]
+            row["expected_quality"] = "wildcard_local" if c["proto"] == "udp" else "exact"
+            row["reason"] = f"socket listed with pid {pid} in {len(hits)} ss snapshot(s) during the flow"
+        else:
+            row["reason"] = ("no ss snapshot was taken during its lifetime "
+                             f"({start:.3f}..{end:.3f}, end bounded by curl --max-time where curl): "
+                             "must be unattributed (no snapshot covered it)")
+        srv = listeners.get((c["server_addr"], c["server_port"]))
+        if srv:
+            srv_hits = seen_by(snaps, c["proto"], peer, local, srv[0], start, end)
+            if srv_hits:
+                row["resp_expected_pid"] = srv[0]
+                row["resp_expected_program"] = srv[1]
+                row["reason"] += f"; responder socket listed with pid {srv[0]} in {len(srv_hits)} snapshot(s)"
+        # A DNS lookup by this program just before the connection: the lookup
+        # flow may carry this pid with quality dns_followup.
+        if c["name_asked"] != "-":
+            row["reason"] += f"; preceded by its own lookup of {c['name_asked']}"
+        rows.append(row)
+
+    # The lookups themselves: UDP sockets alive for milliseconds, never in a
+    # snapshot. Unattributed, or this pid with quality dns_followup; nothing else.
+    for d in lookups:
+        if d["qtype"] != "A":
+            continue  # one row per lookup flow (glibc sends A and AAAA on one socket)
+        rows.append({"proto": d["transport"], "orig_addr": d["client_addr"], "orig_port": "-",
+                     "resp_addr": "192.0.2.53", "resp_port": 53,
+                     "start_epoch": d["query_epoch"],
+                     "end_epoch": f"{float(d['query_epoch']) + DNS_FOLLOWUP_WINDOW_S:.6f}",
+                     "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
+                     "resp_expected_pid": "-", "resp_expected_program": "-",
+                     "dns_followup_pid": d["pid"], "seen_in_ss_snapshots": "-",
+                     "reason": f"DNS lookup of {d['name_asked']} by {d['program']} (match the flow to "
+                               "192.0.2.53:53 from this client starting in the window; its port is not "
+                               "known to the program): unattributed, or this pid with quality dns_followup"})
+    write_tsv(os.path.join(directory, "expected-attribution.tsv"), EXPECTED_COLUMNS, rows)
