@@ -25,7 +25,8 @@ CURL_MAX_TIME_S = 5.0
 EXPECTED_COLUMNS = ["proto", "orig_addr", "orig_port", "resp_addr", "resp_port",
                     "start_epoch", "end_epoch", "expected_pid", "expected_program",
                     "expected_quality", "resp_expected_pid", "resp_expected_program",
-                    "dns_followup_pid", "seen_in_ss_snapshots", "reason"]
+                    "dns_followup_pid", "seen_in_ss_snapshots", "seen_in_netstat_snapshots",
+                    "seen_in_lsof_snapshots", "reason"]
 
 
 def parse_rfc3339_ns(text):
@@ -44,24 +45,49 @@ def split_endpoint(text):
     return addr, port
 
 
-def load_ss_snapshots(directory):
+def parse_ss_line(cols, line):
+    """`ss -tunap`: Netid State Recv-Q Send-Q Local Peer Process."""
+    if len(cols) < 6 or cols[0] not in ("tcp", "udp"):
+        return None
+    return cols[0], split_endpoint(cols[4]), split_endpoint(cols[5]), \
+        {int(pid) for _, pid in USERS_RE.findall(line)}
+
+
+def parse_netstat_line(cols, _line):
+    """`netstat -tunap`: Proto Recv-Q Send-Q Local Foreign [State] PID/Program ('-' when unknown)."""
+    if len(cols) < 6 or cols[0] not in ("tcp", "udp", "tcp6", "udp6"):
+        return None
+    owner = re.match(r"^(\d+)/", cols[-1])
+    return cols[0].rstrip("6"), split_endpoint(cols[3]), split_endpoint(cols[4]), \
+        {int(owner.group(1))} if owner else set()
+
+
+def parse_lsof_line(cols, _line):
+    """`lsof -i -n -P +c 0`: COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME [(STATE)]."""
+    if len(cols) < 9 or cols[7] not in ("TCP", "UDP") or not cols[1].isdigit():
+        return None
+    local, _, peer = cols[8].partition("->")
+    return cols[7].lower(), split_endpoint(local), split_endpoint(peer) if peer else ("*", "*"), \
+        {int(cols[1])}
+
+
+PARSERS = {"ss": parse_ss_line, "netstat": parse_netstat_line, "lsof": parse_lsof_line}
+
+
+def load_snapshots(directory, tool):
     snaps = []
-    for path in sorted(glob.glob(os.path.join(directory, "snapshots", "ss-*.txt"))):
+    for path in sorted(glob.glob(os.path.join(directory, "snapshots", f"{tool}-*.txt"))):
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
         m = TAKEN_AT_RE.match(lines[0]) if lines else None
         if not m:
             raise SystemExit(f"{path}: first line is not '# taken_at: ...'")
         entries = []
-        for line in lines[2:]:  # taken_at line, ss header line
-            cols = line.split()
-            if len(cols) < 6:
-                continue
-            local = split_endpoint(cols[4])
-            peer = split_endpoint(cols[5])
-            users = USERS_RE.findall(line)
-            entries.append({"proto": cols[0], "state": cols[1], "local": local, "peer": peer,
-                            "pids": {int(pid) for _, pid in users}})
+        for line in lines[1:]:
+            parsed = PARSERS[tool](line.split(), line)
+            if parsed:
+                proto, local, peer, pids = parsed
+                entries.append({"proto": proto, "local": local, "peer": peer, "pids": pids})
         snaps.append({"file": os.path.basename(path), "taken_at": parse_rfc3339_ns(m.group(1)),
                       "entries": entries})
     return snaps
@@ -76,7 +102,7 @@ def seen_by(snaps, proto, local, peer, pid, start, end):
         for e in s["entries"]:
             if e["proto"] != proto or pid not in e["pids"] or e["local"][1] != str(local[1]):
                 continue
-            if proto == "udp" and e["peer"][1] == "*":
+            if proto == "udp" and e["peer"][1] in ("*", ""):
                 # Unconnected UDP: bound to the wildcard (or the address), no peer.
                 if e["local"][0] in ("0.0.0.0", "*", "::", local[0]):
                     hits.append(s["file"])
@@ -106,7 +132,8 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
     write_tsv(os.path.join(directory, "truth.tsv"), truth_columns, conns)
     write_tsv(os.path.join(directory, "truth-dns.tsv"), dns_columns, lookups)
 
-    snaps = load_ss_snapshots(directory)
+    snaps = load_snapshots(directory, "ss")
+    other_tools = {tool: load_snapshots(directory, tool) for tool in ("netstat", "lsof")}
     rows = []
     for c in conns:
         start = float(c["start_epoch"])
@@ -125,6 +152,9 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
                "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
                "resp_expected_pid": "-", "resp_expected_program": "-", "dns_followup_pid": "-",
                "seen_in_ss_snapshots": ",".join(hits) if hits else "-", "reason": ""}
+        for tool, tool_snaps in other_tools.items():
+            tool_hits = seen_by(tool_snaps, c["proto"], local, peer, pid, start, end)
+            row[f"seen_in_{tool}_snapshots"] = ",".join(tool_hits) if tool_hits else "-"
         if hits:
             row["expected_pid"] = pid
             row["expected_program"] = c["program"]
@@ -159,6 +189,7 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
                      "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
                      "resp_expected_pid": "-", "resp_expected_program": "-",
                      "dns_followup_pid": d["pid"], "seen_in_ss_snapshots": "-",
+                     "seen_in_netstat_snapshots": "-", "seen_in_lsof_snapshots": "-",
                      "reason": f"DNS lookup of {d['name_asked']} by {d['program']} (match the flow to "
                                "192.0.2.53:53 from this client starting in the window; its port is not "
                                "known to the program): unattributed, or this pid with quality dns_followup"})
