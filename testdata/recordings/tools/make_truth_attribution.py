@@ -49,17 +49,18 @@ def parse_ss_line(cols, line):
     """`ss -tunap`: Netid State Recv-Q Send-Q Local Peer Process."""
     if len(cols) < 6 or cols[0] not in ("tcp", "udp"):
         return None
-    return cols[0], split_endpoint(cols[4]), split_endpoint(cols[5]), \
-        {int(pid) for _, pid in USERS_RE.findall(line)}
+    owners = [(int(pid), name) for name, pid in USERS_RE.findall(line)]
+    return cols[0], cols[1], split_endpoint(cols[4]), split_endpoint(cols[5]), owners
 
 
 def parse_netstat_line(cols, _line):
     """`netstat -tunap`: Proto Recv-Q Send-Q Local Foreign [State] PID/Program ('-' when unknown)."""
     if len(cols) < 6 or cols[0] not in ("tcp", "udp", "tcp6", "udp6"):
         return None
-    owner = re.match(r"^(\d+)/", cols[-1])
-    return cols[0].rstrip("6"), split_endpoint(cols[3]), split_endpoint(cols[4]), \
-        {int(owner.group(1))} if owner else set()
+    owner = re.match(r"^(\d+)/(.*)$", cols[-1])
+    owners = [(int(owner.group(1)), owner.group(2))] if owner else []
+    state = cols[5] if len(cols) >= 7 else ""
+    return cols[0].rstrip("6"), state, split_endpoint(cols[3]), split_endpoint(cols[4]), owners
 
 
 def parse_lsof_line(cols, _line):
@@ -67,8 +68,9 @@ def parse_lsof_line(cols, _line):
     if len(cols) < 9 or cols[7] not in ("TCP", "UDP") or not cols[1].isdigit():
         return None
     local, _, peer = cols[8].partition("->")
-    return cols[7].lower(), split_endpoint(local), split_endpoint(peer) if peer else ("*", "*"), \
-        {int(cols[1])}
+    state = cols[9].strip("()") if len(cols) > 9 else ""
+    return cols[7].lower(), state, split_endpoint(local), \
+        split_endpoint(peer) if peer else ("*", "*"), [(int(cols[1]), cols[0])]
 
 
 PARSERS = {"ss": parse_ss_line, "netstat": parse_netstat_line, "lsof": parse_lsof_line}
@@ -86,8 +88,9 @@ def load_snapshots(directory, tool):
         for line in lines[1:]:
             parsed = PARSERS[tool](line.split(), line)
             if parsed:
-                proto, local, peer, pids = parsed
-                entries.append({"proto": proto, "local": local, "peer": peer, "pids": pids})
+                proto, state, local, peer, owners = parsed
+                entries.append({"proto": proto, "state": state, "local": local, "peer": peer,
+                                "owners": owners, "pids": {pid for pid, _ in owners}})
         snaps.append({"file": os.path.basename(path), "taken_at": parse_rfc3339_ns(m.group(1)),
                       "entries": entries})
     return snaps
@@ -113,6 +116,25 @@ def seen_by(snaps, proto, local, peer, pid, start, end):
     return hits
 
 
+def write_snapshot_entries(directory, by_tool, write_tsv):
+    """Every socket line of every snapshot file, as parsed here: expected output for
+    the snapshot importers' tests (review by eye against the files themselves)."""
+    rows = []
+    for tool in ("ss", "netstat", "lsof"):
+        for snap in by_tool[tool]:
+            for e in snap["entries"]:
+                owners = e["owners"] or [("-", "-")]
+                for pid, name in owners:
+                    rows.append({"file": snap["file"], "taken_at_epoch": f"{snap['taken_at']:.6f}",
+                                 "proto": e["proto"], "state": e["state"] or "-",
+                                 "local_addr": e["local"][0], "local_port": e["local"][1],
+                                 "remote_addr": e["peer"][0], "remote_port": e["peer"][1],
+                                 "pid": pid, "program": name})
+    write_tsv(os.path.join(directory, "expected-snapshot-entries.tsv"),
+              ["file", "taken_at_epoch", "proto", "state", "local_addr", "local_port",
+               "remote_addr", "remote_port", "pid", "program"], rows)
+
+
 def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns_columns):
     directory = os.path.join(recordings, "attribution")
     events = load_events(directory)
@@ -134,6 +156,7 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
 
     snaps = load_snapshots(directory, "ss")
     other_tools = {tool: load_snapshots(directory, tool) for tool in ("netstat", "lsof")}
+    write_snapshot_entries(directory, {"ss": snaps, **other_tools}, write_tsv)
     rows = []
     for c in conns:
         start = float(c["start_epoch"])
