@@ -90,9 +90,9 @@ snapshot_loop() {
 # Wait (bounded) until the next snapshot round has finished, then return at once:
 # a connection started now ends long before the next round begins.
 after_next_snapshot() {
-    local before n
+    local before
     before=$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)
-    for n in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         if [ "$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)" != "$before" ]; then return 0; fi
         sleep 0.05
     done

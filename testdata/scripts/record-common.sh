@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the recording scripts (sourced, not run).
 #
 # Topology (no internet; documentation address ranges only):
@@ -140,8 +141,8 @@ start_captures() {
     DUMPCAP_PID=$!
     BG_PIDS+=("$DUMPCAP_PID")
     # Both must be listening before traffic starts (bounded wait).
-    local n
-    for n in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         if [ -s "$pcap" ] && [ -s "$pcapng" ]; then break; fi
         sleep 0.1
     done
@@ -151,8 +152,8 @@ start_captures() {
 stop_captures() {
     sleep 1
     kill -INT "$TCPDUMP_PID" "$DUMPCAP_PID" 2>/dev/null || true
-    local n
-    for n in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         if ! kill -0 "$TCPDUMP_PID" 2>/dev/null && ! kill -0 "$DUMPCAP_PID" 2>/dev/null; then break; fi
         sleep 0.1
     done
