@@ -206,6 +206,7 @@ def main():
     if sys.argv[1] == "naming":
         make_naming()
     else:
+        sys.dont_write_bytecode = True  # no __pycache__ inside testdata/
         import make_truth_attribution  # noqa: E402  (kept apart: snapshot parsing)
         make_truth_attribution.make(RECORDINGS, load_events, connection_rows, write_tsv,
                                     TRUTH_COLUMNS, DNS_COLUMNS)
