@@ -62,41 +62,7 @@ nt() { # program, nettool arguments... (runs in the client namespace, logs JSON)
     ip netns exec "$CLIENT_NS" "$BIN/$p" "$TOOLS/nettool.py" "$@" >>"$LOG"
 }
 
-# --- snapshots: every second, three tools, each file starts with its time -------
-# The exact commands (run inside the client namespace):
-SS_CMD=(ss -tunap)
-NETSTAT_CMD=(netstat -tunap)
-LSOF_CMD=(lsof -i -n -P +c 0)
-printf '%s\n' "ss: ${SS_CMD[*]}" "netstat: ${NETSTAT_CMD[*]}" "lsof: ${LSOF_CMD[*]}" \
-    "each run inside the client network namespace (ip netns exec $CLIENT_NS ...)," \
-    "each file's first line: # taken_at: <UTC time read just before the command ran>" >"$SNAPS/COMMANDS.txt"
-snapshot_loop() {
-    # lsof exits 1 when it lists nothing: a round must never stop the loop.
-    local i stamp
-    for i in $(seq -w 1 "$SNAPSHOT_ROUNDS"); do
-        [ -e "$WORK/stop-snapshots" ] && break
-        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${SS_CMD[@]}" || true; } >"$SNAPS/ss-$i.txt" 2>&1
-        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${NETSTAT_CMD[@]}" || true; } >"$SNAPS/netstat-$i.txt" 2>&1
-        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${LSOF_CMD[@]}" || true; } >"$SNAPS/lsof-$i.txt" 2>&1
-        # Tells the short-connection step that a round just ended.
-        echo "$i" >"$WORK/snapshot-round"
-        sleep 1
-    done
-}
-
-# Wait (bounded) until the next snapshot round has finished, then return at once:
-# a connection started now ends long before the next round begins.
-after_next_snapshot() {
-    local before
-    before=$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)
-    for _ in $(seq 1 40); do
-        if [ "$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)" != "$before" ]; then return 0; fi
-        sleep 0.05
-    done
-}
+write_snapshot_commands
 
 start_captures "$OUT/capture.pcap" "$OUT/capture.pcapng" any "$CLIENT_IF" lo
 snapshot_loop &

@@ -194,3 +194,49 @@ run_exec() {
         shift 2
         exec "$@"' sh "$program" "$logfile" "$BIN/$program" "$@" >>"$outfile"
 }
+
+# --- snapshots: every second, three tools, each file starts with its time -------
+# Callers set SNAPS (output folder) and SNAPSHOT_ROUNDS (upper bound of rounds).
+# The exact commands (run inside the client namespace):
+SS_CMD=(ss -tunap)
+NETSTAT_CMD=(netstat -tunap)
+LSOF_CMD=(lsof -i -n -P +c 0)
+write_snapshot_commands() {
+    printf '%s\n' "ss: ${SS_CMD[*]}" "netstat: ${NETSTAT_CMD[*]}" "lsof: ${LSOF_CMD[*]}" \
+        "each run inside the client network namespace (ip netns exec $CLIENT_NS ...)," \
+        "each file's first line: # taken_at: <UTC time read just before the command ran>" >"$SNAPS/COMMANDS.txt"
+}
+snapshot_loop() {
+    # lsof exits 1 when it lists nothing: a round must never stop the loop.
+    local i stamp
+    for i in $(seq -w 1 "$SNAPSHOT_ROUNDS"); do
+        [ -e "$WORK/stop-snapshots" ] && break
+        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${SS_CMD[@]}" || true; } >"$SNAPS/ss-$i.txt" 2>&1
+        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${NETSTAT_CMD[@]}" || true; } >"$SNAPS/netstat-$i.txt" 2>&1
+        stamp=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+        { echo "# taken_at: $stamp"; ip netns exec "$CLIENT_NS" "${LSOF_CMD[@]}" || true; } >"$SNAPS/lsof-$i.txt" 2>&1
+        # Tells the short-connection step that a round just ended.
+        echo "$i" >"$WORK/snapshot-round"
+        sleep 1
+    done
+}
+
+# Wait (bounded) until the next snapshot round has finished, then return at once:
+# a connection started now ends long before the next round begins.
+after_next_snapshot() {
+    local before
+    before=$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)
+    for _ in $(seq 1 40); do
+        if [ "$(cat "$WORK/snapshot-round" 2>/dev/null || echo 0)" != "$before" ]; then return 0; fi
+        sleep 0.05
+    done
+}
+
+# Fixed link-local addresses (besides the kernel's own EUI-64 ones), so that a
+# connection to a scoped address (fe80::1%nfc0) has the same addresses every run.
+add_link_local() {
+    in_client ip -6 addr add fe80::10/64 dev "$CLIENT_IF" nodad
+    in_server ip -6 addr add fe80::1/64 dev "$SERVER_IF" nodad
+}

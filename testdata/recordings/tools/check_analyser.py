@@ -2,7 +2,7 @@
 """Compare netforensic's output on a recording with the recording's expected files.
 
   check_analyser.py naming FLOWS.jsonl [DNS.jsonl]
-  check_analyser.py attribution FLOWS.jsonl
+  check_analyser.py attribution|dualstack FLOWS.jsonl
 
 FLOWS.jsonl: `netforensic flows --format jsonl` on the recording's capture (for
 attribution with `--sockets` the snapshot files of one tool); DNS.jsonl:
@@ -144,8 +144,8 @@ def check_naming(flows_path, dns_path):
     return c.close()
 
 
-def check_attribution(flows_path):
-    directory = os.path.join(RECORDINGS, "attribution")
+def check_attribution(flows_path, name):
+    directory = os.path.join(RECORDINGS, name)
     flows = read_jsonl(flows_path)
     c = Checks()
     matched = set()
@@ -169,6 +169,9 @@ def check_attribution(flows_path):
             good = pid is None or (str(pid) == e["dns_followup_pid"] and quality == "dns_followup")
             c.check(good, f"{label}: expected unattributed or pid {e['dns_followup_pid']} (dns_followup); "
                           f"got pid {pid} ({quality})")
+        elif e["reason"].startswith("ambiguous"):
+            good = pid is None or str(pid) == e["truth_pid"]
+            c.check(good, f"{label}: expected unattributed (ambiguous) or pid {e['truth_pid']}; got pid {pid}")
         else:
             c.check(pid is None, f"{label}: expected unattributed ({e['reason'][:60]}...); got pid {pid}")
         if e["resp_expected_pid"] != "-":
@@ -184,12 +187,12 @@ def check_attribution(flows_path):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("naming", "attribution"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("naming", "attribution", "dualstack"):
         sys.stderr.write(__doc__)
         return 2
     if sys.argv[1] == "naming":
         return check_naming(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
-    return check_attribution(sys.argv[2])
+    return check_attribution(sys.argv[2], sys.argv[1])
 
 
 if __name__ == "__main__":

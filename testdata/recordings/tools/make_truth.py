@@ -11,7 +11,7 @@ The expected DNS answers are the records configured in naming/dnsmasq.conf
 (hand-transcribed below); the expected names per flow are the hand-written
 rules in EXPECTED_NAMES, documented in naming/README.md.
 
-Usage: make_truth.py naming|attribution
+Usage: make_truth.py naming|attribution|dualstack
 """
 
 import json
@@ -30,6 +30,7 @@ DNS_COLUMNS = ["transport", "client_addr", "query_epoch", "pid", "program",
 
 # The client's only IPv4 address: glibc and dig ask the resolver 192.0.2.53 from it.
 CLIENT_V4 = "192.0.2.10"
+CLIENT_V6 = "2001:db8:2::10"
 
 # What dnsmasq.conf makes the server answer (name, qtype) -> (rcode, answers in
 # answer-section order, CNAME targets included, as Zeek's dns.log `answers`).
@@ -163,13 +164,22 @@ def connection_rows(events, notes_by_program):
                                 "glibc getaddrinfo (query_epoch = just before the call)")
         elif ev["event"] in ("tcp", "udp"):
             client_addr = ev["local_addr"]
-            if client_addr == "0.0.0.0":
-                # Unconnected UDP: getsockname() says 0.0.0.0; the kernel picked the
+            server_addr = ev["remote_addr"]
+            if "%" in client_addr or "%" in server_addr:
+                # Scoped link-local: the zone (%nfc0) is the host's, not the wire's.
+                note = f"scoped addresses {client_addr} -> {server_addr}" + ("; " + note if note else "")
+                client_addr = client_addr.split("%", 1)[0]
+                server_addr = server_addr.split("%", 1)[0]
+            if client_addr in ("0.0.0.0", "::"):
+                # Unconnected UDP: getsockname() gives the wildcard; the kernel picked the
                 # source address per datagram by routing: the client's only address.
-                client_addr = CLIENT_V4
-                note = "unconnected socket bound to 0.0.0.0 (sendto without connect)" + ("; " + note if note else "")
+                note = f"unconnected socket bound to {client_addr} (sendto without connect)" + ("; " + note if note else "")
+                client_addr = CLIENT_V6 if client_addr == "::" else CLIENT_V4
+            if ev.get("also_held_by_pid"):
+                note = (f"socket also held by pid {ev['also_held_by_pid']} (forked child, same program name)"
+                        + ("; " + note if note else ""))
             conns.append({"proto": ev["event"], "client_addr": client_addr, "client_port": ev["local_port"],
-                          "server_addr": ev["remote_addr"], "server_port": ev["remote_port"],
+                          "server_addr": server_addr, "server_port": ev["remote_port"],
                           "start_epoch": fmt_epoch(ev["start_epoch"]), "pid": pid, "program": program,
                           "name_asked": ev["name_asked"],
                           "notes": f"ended {fmt_epoch(ev['end_epoch'])}" + ("; " + note if note else "")})
@@ -200,7 +210,7 @@ def make_naming():
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ("naming", "attribution"):
+    if len(sys.argv) != 2 or sys.argv[1] not in ("naming", "attribution", "dualstack"):
         sys.stderr.write(__doc__)
         return 2
     if sys.argv[1] == "naming":
@@ -209,7 +219,7 @@ def main():
         sys.dont_write_bytecode = True  # no __pycache__ inside testdata/
         import make_truth_attribution  # noqa: E402  (kept apart: snapshot parsing)
         make_truth_attribution.make(RECORDINGS, load_events, connection_rows, write_tsv,
-                                    TRUTH_COLUMNS, DNS_COLUMNS)
+                                    TRUTH_COLUMNS, DNS_COLUMNS, sys.argv[1])
     return 0
 
 

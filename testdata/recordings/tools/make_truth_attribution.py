@@ -23,7 +23,7 @@ DNS_FOLLOWUP_WINDOW_S = 2.0
 CURL_MAX_TIME_S = 5.0
 
 EXPECTED_COLUMNS = ["proto", "orig_addr", "orig_port", "resp_addr", "resp_port",
-                    "start_epoch", "end_epoch", "expected_pid", "expected_program",
+                    "start_epoch", "end_epoch", "truth_pid", "expected_pid", "expected_program",
                     "expected_quality", "resp_expected_pid", "resp_expected_program",
                     "dns_followup_pid", "seen_in_ss_snapshots", "seen_in_netstat_snapshots",
                     "seen_in_lsof_snapshots", "reason"]
@@ -36,13 +36,18 @@ def parse_rfc3339_ns(text):
     return base.timestamp() + float("0." + frac)
 
 
+def normalise_addr(addr):
+    """Brackets and %scope off; IPv4-mapped IPv6 (::ffff:127.0.0.1) to plain IPv4."""
+    addr = addr.replace("[", "").replace("]", "").split("%", 1)[0]
+    if addr.lower().startswith("::ffff:") and "." in addr:
+        addr = addr[len("::ffff:"):]
+    return addr
+
+
 def split_endpoint(text):
-    """'127.0.0.1:5432', '[::1]:53', '0.0.0.0:*', '*:*' -> (addr, port)."""
+    """'127.0.0.1:5432', '[::1]:53', '[fe80::1]%nfc0:7000', '0.0.0.0:*', '*:*' -> (addr, port)."""
     addr, _, port = text.rpartition(":")
-    addr = addr.strip("[]")
-    if "%" in addr:
-        addr = addr.split("%", 1)[0]
-    return addr, port
+    return normalise_addr(addr), port
 
 
 def parse_ss_line(cols, line):
@@ -96,24 +101,46 @@ def load_snapshots(directory, tool):
     return snaps
 
 
-def seen_by(snaps, proto, local, peer, pid, start, end):
-    """Snapshots during [start, end] listing this socket with this pid."""
-    hits = []
+WILDCARD_ADDRS = ("0.0.0.0", "*", "::", "")
+
+
+def matching_entries(snaps, proto, local, peer, start, end):
+    """(file, pids) of every snapshot entry during [start, end] for this socket."""
+    found = []
     for s in snaps:
         if not start <= s["taken_at"] <= end:
             continue
         for e in s["entries"]:
-            if e["proto"] != proto or pid not in e["pids"] or e["local"][1] != str(local[1]):
+            if e["proto"] != proto or e["local"][1] != str(local[1]):
                 continue
             if proto == "udp" and e["peer"][1] in ("*", ""):
                 # Unconnected UDP: bound to the wildcard (or the address), no peer.
-                if e["local"][0] in ("0.0.0.0", "*", "::", local[0]):
-                    hits.append(s["file"])
-                    break
+                if e["local"][0] in WILDCARD_ADDRS + (local[0],):
+                    found.append((s["file"], e["pids"]))
             elif e["local"] == (local[0], str(local[1])) and e["peer"] == (peer[0], str(peer[1])):
-                hits.append(s["file"])
-                break
+                found.append((s["file"], e["pids"]))
+    return found
+
+
+def seen_by(snaps, proto, local, peer, pid, start, end):
+    """Snapshots during [start, end] listing this socket with this pid."""
+    hits = []
+    for file, pids in matching_entries(snaps, proto, local, peer, start, end):
+        if pid in pids and file not in hits:
+            hits.append(file)
     return hits
+
+
+def owners_during(snaps, proto, local, peer, start, end):
+    """Every pid any snapshot lists for this socket during [start, end]."""
+    pids = set()
+    for _, found in matching_entries(snaps, proto, local, peer, start, end):
+        pids |= found
+    return pids
+
+
+def is_loopback(addr):
+    return addr.startswith("127.") or addr == "::1"
 
 
 def write_snapshot_entries(directory, by_tool, write_tsv):
@@ -135,12 +162,20 @@ def write_snapshot_entries(directory, by_tool, write_tsv):
                "remote_addr", "remote_port", "pid", "program"], rows)
 
 
-def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns_columns):
-    directory = os.path.join(recordings, "attribution")
+def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns_columns,
+         name="attribution"):
+    directory = os.path.join(recordings, name)
     events = load_events(directory)
     conns, lookups = connection_rows(events, {})
-    listeners = {(e["local_addr"], e["local_port"]): (e["pid"], e["program"])
-                 for e in events if e["event"] == "listen"}
+    listening = [(e["local_addr"], e["local_port"], e["pid"], e["program"])
+                 for e in events if e["event"] == "listen"]
+
+    def local_listener(addr, port):
+        """The local program listening on addr:port (a wildcard bind covers every address)."""
+        for l_addr, l_port, l_pid, l_program in listening:
+            if l_port == port and (l_addr == addr or l_addr in WILDCARD_ADDRS):
+                return l_pid, l_program
+        return None
     ends = {}
     for e in events:
         if e["event"] in ("tcp", "udp"):
@@ -148,7 +183,7 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
 
     # Loopback: the server side is a local program too; say so in the notes.
     for c in conns:
-        srv = listeners.get((c["server_addr"], c["server_port"]))
+        srv = local_listener(c["server_addr"], c["server_port"]) if is_loopback(c["server_addr"]) else None
         if srv:
             c["notes"] += f"; server side is local too: {srv[1]} pid {srv[0]}"
     write_tsv(os.path.join(directory, "truth.tsv"), truth_columns, conns)
@@ -172,13 +207,18 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
         row = {"proto": c["proto"], "orig_addr": c["client_addr"], "orig_port": c["client_port"],
                "resp_addr": c["server_addr"], "resp_port": c["server_port"],
                "start_epoch": c["start_epoch"], "end_epoch": f"{end:.6f}",
-               "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
+               "truth_pid": pid, "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
                "resp_expected_pid": "-", "resp_expected_program": "-", "dns_followup_pid": "-",
                "seen_in_ss_snapshots": ",".join(hits) if hits else "-", "reason": ""}
         for tool, tool_snaps in other_tools.items():
             tool_hits = seen_by(tool_snaps, c["proto"], local, peer, pid, start, end)
             row[f"seen_in_{tool}_snapshots"] = ",".join(tool_hits) if tool_hits else "-"
-        if hits:
+        owners = owners_during(snaps, c["proto"], local, peer, start, end)
+        if len(owners) > 1:
+            row["reason"] = (f"ambiguous: the socket is listed with several pids {sorted(owners)} "
+                             "(one socket held by two processes): unattributed with reason ambiguous; "
+                             "truth_pid (the one that talked) is not wrong, any other pid is")
+        elif hits:
             row["expected_pid"] = pid
             row["expected_program"] = c["program"]
             row["expected_quality"] = "wildcard_local" if c["proto"] == "udp" else "exact"
@@ -187,7 +227,7 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
             row["reason"] = ("no ss snapshot was taken during its lifetime "
                              f"({start:.3f}..{end:.3f}, end bounded by curl --max-time where curl): "
                              "must be unattributed (no snapshot covered it)")
-        srv = listeners.get((c["server_addr"], c["server_port"]))
+        srv = local_listener(c["server_addr"], c["server_port"]) if is_loopback(c["server_addr"]) else None
         if srv:
             srv_hits = seen_by(snaps, c["proto"], peer, local, srv[0], start, end)
             if srv_hits:
@@ -209,7 +249,7 @@ def make(recordings, load_events, connection_rows, write_tsv, truth_columns, dns
                      "resp_addr": "192.0.2.53", "resp_port": 53,
                      "start_epoch": d["query_epoch"],
                      "end_epoch": f"{float(d['query_epoch']) + DNS_FOLLOWUP_WINDOW_S:.6f}",
-                     "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
+                     "truth_pid": d["pid"], "expected_pid": "-", "expected_program": "-", "expected_quality": "-",
                      "resp_expected_pid": "-", "resp_expected_program": "-",
                      "dns_followup_pid": d["pid"], "seen_in_ss_snapshots": "-",
                      "seen_in_netstat_snapshots": "-", "seen_in_lsof_snapshots": "-",

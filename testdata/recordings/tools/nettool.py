@@ -68,9 +68,22 @@ def tcp_session(args, remote_addr, name_asked, tag=None):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if args.local_port:
         sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", args.local_port))
+    target = (remote_addr, args.port)
+    if family == socket.AF_INET6:
+        # Numeric resolution turns "fe80::1%nfc0" into (addr, port, flowinfo, scope_id).
+        target = socket.getaddrinfo(remote_addr, args.port, socket.AF_INET6, socket.SOCK_STREAM,
+                                    0, socket.AI_NUMERICHOST)[0][4]
     start = time.time()
-    sock.connect((remote_addr, args.port))
+    sock.connect(target)
     local = sock.getsockname()
+    sharer = None
+    if getattr(args, "fork_hold", 0):
+        # A child that inherits the connected socket and only holds it: two
+        # processes own one socket, as after fork() in pre-forking servers.
+        sharer = os.fork()
+        if sharer == 0:
+            time.sleep(args.fork_hold)
+            os._exit(0)
     replies = 0
     try:
         for i in range(args.lines):
@@ -95,6 +108,12 @@ def tcp_session(args, remote_addr, name_asked, tag=None):
               "name_asked": name_asked or "-", "replies": replies}
     if tag is not None:
         record["tag"] = tag
+    if sharer:
+        # The connection ends when the last holder closes it: the child's exit.
+        os.waitpid(sharer, 0)
+        record["also_held_by_pid"] = sharer
+        record["parent_closed_epoch"] = record["end_epoch"]
+        record["end_epoch"] = time.time()
     emit(record)
 
 
@@ -238,6 +257,8 @@ def main():
         sp.add_argument("--send", default="hello")
         sp.add_argument("--server-close", action="store_true")
         sp.add_argument("--delay-after-resolve", type=float, default=0.0)
+        sp.add_argument("--fork-hold", type=float, default=0.0,
+                        help="after connect, fork a child that holds the socket this long")
 
     client_opts(sub.add_parser("tcp"))
     b = sub.add_parser("beacon")
