@@ -1,7 +1,7 @@
 //! `netforensic flows`: one conn.log-style row per connection, named and, where evidence
 //! allows, attributed to a process, in the chosen format.
 
-use super::analyze::{correlate_options, load_snapshot_files};
+use super::analyze::{attribution_inputs, AttributionInputs};
 use crate::args::{FlowsArgs, RecordFormat};
 use crate::commands::inputs;
 use crate::{output, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL};
@@ -20,8 +20,11 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
 }
 
 pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
-    let correlation = correlate_options(&args.sockets)?;
-    let snapshots = load_snapshot_files(&args.sockets.sockets)?;
+    let AttributionInputs {
+        snapshots,
+        options: correlation,
+        partial: snapshots_partial,
+    } = attribution_inputs(&args.sockets)?;
     let options = AnalysisOptions::default();
     let format = core_format(args.format);
     let mut out = output::open(args.output.output.as_deref())?;
@@ -30,7 +33,7 @@ pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
     // Machine formats stream each input's (sorted) flows as soon as it is read.
     let mut table_rows: Vec<FlowRecord> = Vec::new();
     let mut readable = 0usize;
-    let mut partial = false;
+    let mut partial = snapshots_partial;
 
     for name in &args.inputs.captures {
         match analyze_capture(name, inputs::source_for(name), &options) {
