@@ -2,7 +2,7 @@
 //! or of the bytes a stream delivered while the reader consumed it.
 
 use crate::Error;
-use sha2::{Digest, Sha256};
+use ring::digest::{Context, SHA256};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 /// Lowercase hex SHA-256 of a file's bytes, read in bounded chunks.
 pub fn sha256_file(path: &Path) -> Result<String, Error> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Context::new(&SHA256);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         match file.read(&mut buf) {
@@ -20,7 +20,7 @@ pub fn sha256_file(path: &Path) -> Result<String, Error> {
             Err(e) => return Err(Error::io(path, &e)),
         }
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(hex(hasher.finish().as_ref()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -28,14 +28,20 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The digest a [`HashingReader`] feeds; read it when the reader is done.
-#[derive(Clone, Default)]
-pub struct Sha256Handle(Arc<Mutex<Sha256>>);
+#[derive(Clone)]
+pub struct Sha256Handle(Arc<Mutex<Context>>);
+
+impl Default for Sha256Handle {
+    fn default() -> Self {
+        Sha256Handle(Arc::new(Mutex::new(Context::new(&SHA256))))
+    }
+}
 
 impl Sha256Handle {
     /// Lowercase hex of everything hashed so far.
     pub fn hex(&self) -> Option<String> {
         let guard = self.0.lock().ok()?;
-        Some(hex(&guard.clone().finalize()))
+        Some(hex(guard.clone().finish().as_ref()))
     }
 }
 
