@@ -241,6 +241,41 @@ fn tunnel_outer_connections_match_zeek_for_any_thread_count() {
     }
 }
 
+/// dns53.pcap holds one DNS response, 207.158.192.40:53 -> 10.20.1.31:53. Zeek's DNS analyzer
+/// flips a connection whose first message is a response from the originator, so its dns.log
+/// (testdata/expected/dns/zeek) has the querier 10.20.1.31 as originator; our flow must agree.
+/// The counters follow Zeek's FlipRoles (packet counters swap, `^` after `D`); the IP length
+/// 461 is tshark's `ip.len` of the one packet.
+#[test]
+fn a_dns_connection_starting_with_a_response_is_oriented_as_zeek() {
+    let text =
+        std::fs::read_to_string(root().join(
+            "testdata/expected/dns/zeek/dns53.pcap__scripts.base.protocols.dns.flip__dns.log",
+        ))
+        .unwrap();
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .unwrap()
+        .split('\t')
+        .collect();
+    let zeek_key = format!("udp {} {} {} {}", row[2], row[3], row[4], row[5]);
+    assert_eq!(zeek_key, "udp 10.20.1.31 53 207.158.192.40 53");
+    for threads in [1, 2] {
+        let options = AnalysisOptions {
+            threads: Some(threads),
+            ..AnalysisOptions::default()
+        };
+        let rows = our_rows_with(&root().join("testdata/captures/zeek_dns53.pcap"), &options);
+        assert_eq!(rows.len(), 1);
+        let (key, row) = &rows[0];
+        assert_eq!(key, &zeek_key);
+        assert_eq!(row.history, "D^");
+        assert_eq!((row.orig_pkts.as_str(), row.resp_pkts.as_str()), ("0", "1"));
+        assert_eq!(row.resp_ip_bytes, "461");
+    }
+}
+
 /// dns-corrupt.pcap's baseline (a btest-diff-cut of uid, packets, history, state) comes from
 /// Zeek with checksum validation on: both packets have bad UDP checksums, so Zeek counted no
 /// packets and wrote `Cc`, OTH. We do not validate checksums (like `zeek -C`: captures taken
