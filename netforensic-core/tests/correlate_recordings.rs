@@ -180,39 +180,32 @@ fn check(recording: &str, tool: &str) -> (usize, usize) {
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch): remove this line once merged"]
 fn attribution_recording_ss() {
     let (ok, checked) = check("attribution", "ss");
     println!("attribution/ss: {ok} of {checked} expected flows attributed");
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch): remove this line once merged"]
 fn attribution_recording_netstat() {
     check("attribution", "netstat");
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch): remove this line once merged"]
 fn attribution_recording_lsof() {
     check("attribution", "lsof");
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch), and the ss importer skips \
-            `[fe80::10]%nfc0:59744` (zone after the bracket), so ll-agent's socket is lost"]
 fn dualstack_recording_ss() {
     check("dualstack", "ss");
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch): remove this line once merged"]
 fn dualstack_recording_netstat() {
     check("dualstack", "netstat");
 }
 
 #[test]
-#[ignore = "needs testdata/recordings (recordings branch): remove this line once merged"]
 fn dualstack_recording_lsof() {
     check("dualstack", "lsof");
 }

@@ -58,12 +58,6 @@ const KNOWN: &[(&str, usize, &str)] = &[
         "the query has a bad UDP checksum: Zeek drops it, we (like tshark) keep and pair it",
     ),
     (
-        "zeek_dns53.pcap",
-        1,
-        "Zeek's DNS analyzer flips a connection whose first packet is a response; our flow \
-         table keeps the sender as originator",
-    ),
-    (
         "zeek_loc-29-trunc.pcap",
         1,
         "LOC records are not rendered (`<unknown type=29>` instead of Zeek's `LOC: ...`)",

@@ -13,34 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// (baseline file, Zeek row key `proto orig_h orig_p resp_h resp_p`, why it differs).
 /// Each entry is a row of Zeek's that we do not reproduce, or reproduce differently.
-const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
-    (
-        TEREDO,
-        "udp 192.168.2.16 3797 65.55.158.80 3544",
-        "outer Teredo flow: the decoder decapsulates and reports the inner packets only",
-    ),
-    (
-        TEREDO,
-        "udp 192.168.2.16 3797 65.55.158.81 3544",
-        "outer Teredo flow: the decoder decapsulates and reports the inner packets only",
-    ),
-    (
-        TEREDO,
-        "icmp 2001:0:4137:9e50:8000:f12a:b9c8:2815 128 2001:4860:0:2001::68 129",
-        "the echo reply came through Teredo on UDP port 32900, which the decoder (like \
-         tshark) does not recognise as Teredo; Zeek found it by protocol detection",
-    ),
-    (
-        TEREDO,
-        "tcp 2001:0:4137:9e50:8000:f12a:b9c8:2815 1286 2001:4860:0:2001::68 80",
-        "carried by Teredo on UDP port 32900 (see above): we report the outer UDP flow",
-    ),
-    (
-        VXLAN,
-        "udp 10.1.200.131 50000 10.1.1.172 4789",
-        "outer VXLAN flow: the decoder decapsulates and reports the inner packets only",
-    ),
-];
+const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[];
 
 const TEREDO: &str = "Teredo.pcap__core.tunnels.teredo__conn.log";
 const VXLAN: &str = "vxlan-encapsulated-http.pcap__core.tunnels.analyzer-confirmation__conn.log";
@@ -113,13 +86,13 @@ fn parse_baseline(text: &str) -> Vec<(String, Row)> {
 }
 
 fn our_rows(capture: &Path) -> Vec<(String, Row)> {
+    our_rows_with(capture, &AnalysisOptions::default())
+}
+
+fn our_rows_with(capture: &Path, options: &AnalysisOptions) -> Vec<(String, Row)> {
     let name = capture.to_string_lossy().to_string();
-    let analysis = analyze_capture(
-        &name,
-        CaptureSource::File(capture.to_path_buf()),
-        &AnalysisOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let analysis = analyze_capture(&name, CaptureSource::File(capture.to_path_buf()), options)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     analysis.flows.iter().map(row_of).collect()
 }
 
@@ -215,6 +188,92 @@ fn every_zeek_conn_log_row_is_reproduced() {
         KNOWN_DIFFERENCES.len(),
         "a known difference no longer occurs"
     );
+}
+
+/// A tunnel's outer UDP connection (Zeek logs it beside the inner one) must come out the same
+/// whichever shard its packets go to: the outer packet is routed by its own 5-tuple, not the
+/// inner one's. Expected rows: Zeek's baselines.
+#[test]
+fn tunnel_outer_connections_match_zeek_for_any_thread_count() {
+    let cases = [
+        (
+            TEREDO,
+            "zeek_Teredo.pcap",
+            "udp 192.168.2.16 3797 83.170.1.38 32900",
+        ),
+        (
+            TEREDO,
+            "zeek_Teredo.pcap",
+            "udp 192.168.2.16 3797 65.55.158.80 3544",
+        ),
+        (
+            TEREDO,
+            "zeek_Teredo.pcap",
+            "udp 192.168.2.16 3797 65.55.158.81 3544",
+        ),
+        (
+            VXLAN,
+            "zeek_vxlan-encapsulated-http.pcap",
+            "udp 10.1.200.131 50000 10.1.1.172 4789",
+        ),
+    ];
+    for threads in [1, 3] {
+        let options = AnalysisOptions {
+            threads: Some(threads),
+            ..AnalysisOptions::default()
+        };
+        for (baseline, capture, key) in cases {
+            let text =
+                std::fs::read_to_string(root().join("testdata/expected/flow/zeek").join(baseline))
+                    .unwrap();
+            let (_, zeek) = parse_baseline(&text)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .unwrap();
+            let ours: Vec<Row> =
+                our_rows_with(&root().join("testdata/captures").join(capture), &options)
+                    .into_iter()
+                    .filter(|(k, _)| k == key)
+                    .map(|(_, r)| r)
+                    .collect();
+            assert_eq!(ours, vec![zeek], "{threads} threads: {key}");
+        }
+    }
+}
+
+/// dns53.pcap holds one DNS response, 207.158.192.40:53 -> 10.20.1.31:53. Zeek's DNS analyzer
+/// flips a connection whose first message is a response from the originator, so its dns.log
+/// (testdata/expected/dns/zeek) has the querier 10.20.1.31 as originator; our flow must agree.
+/// The counters follow Zeek's FlipRoles (packet counters swap, `^` after `D`); the IP length
+/// 461 is tshark's `ip.len` of the one packet.
+#[test]
+fn a_dns_connection_starting_with_a_response_is_oriented_as_zeek() {
+    let text =
+        std::fs::read_to_string(root().join(
+            "testdata/expected/dns/zeek/dns53.pcap__scripts.base.protocols.dns.flip__dns.log",
+        ))
+        .unwrap();
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .unwrap()
+        .split('\t')
+        .collect();
+    let zeek_key = format!("udp {} {} {} {}", row[2], row[3], row[4], row[5]);
+    assert_eq!(zeek_key, "udp 10.20.1.31 53 207.158.192.40 53");
+    for threads in [1, 2] {
+        let options = AnalysisOptions {
+            threads: Some(threads),
+            ..AnalysisOptions::default()
+        };
+        let rows = our_rows_with(&root().join("testdata/captures/zeek_dns53.pcap"), &options);
+        assert_eq!(rows.len(), 1);
+        let (key, row) = &rows[0];
+        assert_eq!(key, &zeek_key);
+        assert_eq!(row.history, "D^");
+        assert_eq!((row.orig_pkts.as_str(), row.resp_pkts.as_str()), ("0", "1"));
+        assert_eq!(row.resp_ip_bytes, "461");
+    }
 }
 
 /// dns-corrupt.pcap's baseline (a btest-diff-cut of uid, packets, history, state) comes from

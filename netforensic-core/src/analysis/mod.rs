@@ -13,7 +13,7 @@ mod shard;
 
 use crate::capture::{CaptureReader, CaptureSource, CaptureSummary, FrameMeta};
 use crate::correlate::CaptureEvidence;
-use crate::decode::{DecodeStats, Decoded, Decoder, Packet};
+use crate::decode::{DecodeStats, Decoded, Decoder, Packet, Transport, TunnelCarrier};
 use crate::dns::{DnsRecord, DnsStats, Resolution};
 use crate::flow::{Connection, FlowConfig};
 use crate::naming::InFlowName;
@@ -140,6 +140,38 @@ where
         if let Decoded::Packet(packet) = decoder.decode(frame.link_type, ts, frame.data) {
             sink(now, frame.index, ts, &packet, frame.meta);
         }
+        // Zeek logs a UDP tunnel's outer connection beside the inner one, and counts the
+        // packet there even when the inner packet was a held fragment or malformed.
+        if let Some(carrier) = decoder.tunnel_carrier() {
+            let outer = carrier_packet(&carrier);
+            sink(now, frame.index | CARRIER_ID_BIT, ts, &outer, None);
+        }
+    }
+}
+
+/// Set in the id of a connection created by a tunnel's outer packet: the frame's index is
+/// already the id of the inner packet's connection, and ids must stay unique per capture.
+/// Frame indexes never reach this bit (2^63 frames).
+const CARRIER_ID_BIT: u64 = 1 << 63;
+
+/// The outer UDP packet of a tunnel, as the flow table sees it: headers and lengths only
+/// (its payload, the inner packet, is inspected as the inner connection's).
+fn carrier_packet(carrier: &TunnelCarrier) -> Packet<'static> {
+    Packet {
+        src: carrier.src,
+        dst: carrier.dst,
+        ip_len: carrier.ip_len,
+        ttl: carrier.ttl,
+        transport: Transport::Udp {
+            src_port: carrier.src_port,
+            dst_port: carrier.dst_port,
+            payload: &[],
+            payload_len: carrier.payload_len,
+        },
+        tunnel: None,
+        vlan: None,
+        pktap: None,
+        reassembled: false,
     }
 }
 

@@ -21,6 +21,10 @@ pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 /// expired connection is still found when its own next packet arrives.
 const EXPIRY_SCAN_INTERVAL: i64 = 10 * Timestamp::NANOS_PER_SEC;
 
+/// Length of a DNS message header: Zeek's DNS analyzer ignores shorter payloads (they do not
+/// count as its first message).
+const DNS_HEADER_LEN: usize = 12;
+
 /// IP protocol numbers.
 const IPPROTO_ICMP: u8 = 1;
 const IPPROTO_TCP: u8 = 6;
@@ -87,6 +91,9 @@ struct LiveConn {
     inactivity: i64,
     /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
     dns_session_timeout: Option<i64>,
+    /// Zeek's DNS analyzer runs on this UDP connection and has not yet seen a message: if
+    /// the first one comes from the originator and is a response, it flips the roles.
+    dns_first_message_pending: bool,
     deadline: Option<Deadline>,
     state: ProtoState,
 }
@@ -161,6 +168,11 @@ fn wants_flip(transport: &Transport<'_>, src_port: u16, dst_port: u16) -> bool {
         }
         _ => false,
     }
+}
+
+/// The QR bit of a DNS header (the caller checked the length): set in responses.
+fn is_dns_response(message: &[u8]) -> bool {
+    message.get(2).is_some_and(|flags| flags & 0x80 != 0)
 }
 
 /// Zeek never flips a connection towards the IPv4 limited broadcast address.
@@ -324,6 +336,7 @@ impl FlowTable {
             history: History::default(),
             inactivity,
             dns_session_timeout,
+            dns_first_message_pending: false,
             deadline: None,
             state,
         };
@@ -333,7 +346,9 @@ impl FlowTable {
             conn.flip_roles();
         }
         // The DNS analyzer is chosen by the responder port, after orientation.
-        if !ports::is_dns_udp_port(conn.resp_p) {
+        if ports::is_dns_udp_port(conn.resp_p) {
+            conn.dns_first_message_pending = tuple.proto == Proto::Udp;
+        } else {
             conn.dns_session_timeout = None;
         }
         conn
@@ -466,6 +481,7 @@ impl LiveConn {
         // Zeek decides the direction before processing; a flip inside TCP processing does
         // not change how this packet is counted (ConnSize gets the stale `is_orig`).
         let is_orig = packet.src == self.orig_h && src_port == self.orig_p;
+        let mut dns_flip = false;
         match (&mut self.state, packet.transport) {
             (
                 ProtoState::Tcp(tcp),
@@ -511,7 +527,14 @@ impl LiveConn {
                     ));
                 }
             }
-            (ProtoState::Udp { orig, resp }, Transport::Udp { payload_len, .. }) => {
+            (
+                ProtoState::Udp { orig, resp },
+                Transport::Udp {
+                    payload,
+                    payload_len,
+                    ..
+                },
+            ) => {
                 self.last = ts;
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
@@ -519,6 +542,10 @@ impl LiveConn {
                     self.history.check(0x1, b'D');
                 } else {
                     self.history.check(0x2, b'd');
+                }
+                if self.dns_first_message_pending && payload.len() >= DNS_HEADER_LEN {
+                    self.dns_first_message_pending = false;
+                    dns_flip = is_orig && is_dns_response(payload) && !self.resp_h.is_multicast();
                 }
             }
             (ProtoState::Icmp { orig, resp, .. }, Transport::Icmp { payload_len, .. }) => {
@@ -536,6 +563,14 @@ impl LiveConn {
         } else {
             self.resp_pkts = self.resp_pkts.saturating_add(1);
             self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
+        }
+        if dns_flip {
+            // Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`) runs after the packet was
+            // counted and calls `Connection::FlipRoles`: endpoints and packet counters swap
+            // (ConnSize flips), the UDP payload counters and history bits do not (the UDP
+            // session adapter has no FlipRoles), and `^` is written.
+            self.flip_addresses_only();
+            self.history.add(b'^');
         }
     }
 

@@ -433,3 +433,61 @@ fn a_flood_of_new_tuples_is_bounded_by_eviction() {
     let flows = table.finish();
     assert_eq!(flows.len(), 100, "evicted flows are reported, not lost");
 }
+
+/// A UDP packet carrying `message` (a DNS header and whatever follows).
+fn udp_with(src: &str, sp: u16, dst: &str, dp: u16, message: &'static [u8]) -> Packet<'static> {
+    let mut p = udp(src, sp, dst, dp, message.len() as u32);
+    if let Transport::Udp { payload, .. } = &mut p.transport {
+        *payload = message;
+    }
+    p
+}
+
+/// DNS headers: id 0x6465, QR set (response) or clear (query), one question count.
+const DNS_RESPONSE: &[u8] = &[0x64, 0x65, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+const DNS_QUERY: &[u8] = &[0x64, 0x65, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+
+#[test]
+fn dns_response_seen_first_between_server_ports_is_flipped_by_the_dns_analyzer() {
+    // Port 53 on both sides: the UDP rule keeps the sender as originator; Zeek's DNS analyzer
+    // then sees a response from the originator as its first message and calls FlipRoles
+    // (DNS.cc), after the packet was counted: ConnSize's packet counters swap, the UDP
+    // payload counters and history bits do not, `^` follows `D`. A later packet from the
+    // server is a responder packet: `d`.
+    let flows = run(&[
+        (0, udp_with(B, 53, A, 53, DNS_RESPONSE)),
+        (10, udp_with(B, 53, A, 53, DNS_RESPONSE)),
+    ]);
+    assert_eq!(flows.len(), 1);
+    let c = &flows[0];
+    assert_eq!(
+        ((c.orig_h, c.orig_p), (c.resp_h, c.resp_p)),
+        ((ip(A), 53), (ip(B), 53))
+    );
+    assert_eq!(c.history, "D^d");
+    assert_eq!((c.orig_pkts, c.resp_pkts), (0, 2));
+    assert_eq!((c.orig_ip_bytes, c.resp_ip_bytes), (0, 80));
+    assert_eq!((c.orig_bytes, c.resp_bytes), (12, 12));
+}
+
+#[test]
+fn dns_flip_needs_a_first_response_from_the_originator_to_a_unicast_address() {
+    // A query first: no flip, whatever follows.
+    let flows = run(&[
+        (0, udp_with(A, 53, B, 53, DNS_QUERY)),
+        (5, udp_with(B, 53, A, 53, DNS_RESPONSE)),
+    ]);
+    assert_eq!((flows[0].orig_h, flows[0].history.as_str()), (ip(A), "Dd"));
+    // A response to a multicast group (mDNS): Zeek keeps the roles.
+    let flows = run(&[(0, udp_with(A, 5353, "224.0.0.251", 5353, DNS_RESPONSE))]);
+    assert_eq!((flows[0].orig_h, flows[0].history.as_str()), (ip(A), "D"));
+    // Shorter than a DNS header: not a message; the next one decides.
+    let flows = run(&[
+        (0, udp_with(B, 53, A, 53, &[0x00, 0x01, 0x80])),
+        (5, udp_with(B, 53, A, 53, DNS_RESPONSE)),
+    ]);
+    assert_eq!((flows[0].orig_h, flows[0].history.as_str()), (ip(A), "D^"));
+    // Not a DNS port: no DNS analyzer, no flip.
+    let flows = run(&[(0, udp_with(B, 5000, A, 5000, DNS_RESPONSE))]);
+    assert_eq!((flows[0].orig_h, flows[0].history.as_str()), (ip(B), "D"));
+}

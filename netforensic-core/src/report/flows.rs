@@ -38,6 +38,8 @@ const COLUMNS: &[Column] = &[
     Column::new("server_name", "string"),
     Column::new("name_source", "string"),
     Column::new("names", "vector[string]"),
+    // Set (true) only when the names seen for the responder disagree and none is preferred.
+    Column::new("name_ambiguous", "bool"),
     Column::new("local_side", "string"),
     Column::nested("process.pid", "process", "pid", "count"),
     Column::nested("process.name", "process", "name", "string"),
@@ -61,11 +63,11 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// Index of the first process column; `resp_process` follows after [`PROCESS_FIELDS`].
-const PROCESS_START: usize = 28;
+const PROCESS_START: usize = 29;
 const PROCESS_FIELDS: usize = 7;
 
 /// What the human-facing table shows: when, who, what, how much, which program.
-const TABLE_COLUMNS: &[usize] = &[0, 6, 2, 3, 4, 5, 7, 8, 9, 10, 11, 15, 24, 29, 28];
+const TABLE_COLUMNS: &[usize] = &[0, 6, 2, 3, 4, 5, 7, 8, 9, 10, 11, 15, 24, 27, 30, 29];
 
 fn process_cell(process: Option<&ProcessRef>, field: usize) -> Cell<'_> {
     let Some(p) = process else {
@@ -131,7 +133,9 @@ impl TabularRecord for FlowRecord {
             24 => Cell::opt_str(self.server_name.as_deref()),
             25 => Cell::opt_str(self.name_source.map(|s| s.as_str())),
             26 if !self.names.is_empty() => Cell::str_list(&self.names),
-            27 => Cell::opt_str(self.local_side.map(|s| match s {
+            // Only `true` is written (JSON leaves the field out otherwise).
+            27 if self.name_ambiguous => Cell::Bool(true),
+            28 => Cell::opt_str(self.local_side.map(|s| match s {
                 LocalSide::Orig => "orig",
                 LocalSide::Resp => "resp",
             })),
@@ -205,6 +209,8 @@ mod tests {
         assert_eq!(COLUMNS.len(), PROCESS_START + 2 * PROCESS_FIELDS);
         assert_eq!(COLUMNS[15].name, "history");
         assert_eq!(COLUMNS[22].name, "community_id");
+        assert_eq!(COLUMNS[27].name, "name_ambiguous");
+        assert_eq!(COLUMNS[28].name, "local_side");
         assert!(TABLE_COLUMNS.iter().all(|&i| i < COLUMNS.len()));
     }
 
@@ -227,6 +233,43 @@ mod tests {
         assert!(v.get("resp_process").is_none());
         assert!(v.get("local_orig").is_none());
         assert!(v.get("names").is_none());
+        assert!(v.get("name_ambiguous").is_none());
+    }
+
+    #[test]
+    fn an_ambiguous_name_is_marked_in_every_format() {
+        let mut r = record();
+        r.names = vec!["a.example".into(), "b.example".into()];
+        r.name_ambiguous = true;
+        let write = |format| {
+            let mut buf = Vec::new();
+            let mut w = RecordWriter::<FlowRecord>::new(format, &mut buf)
+                .with_zeek_clock(ZeekClock::Fixed(Timestamp(0)));
+            w.write(&r).unwrap();
+            w.finish().unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        let v: serde_json::Value = serde_json::from_str(&write(RecordFormat::Jsonl)).unwrap();
+        assert_eq!(v["name_ambiguous"], true);
+        let zeek = write(RecordFormat::Zeek);
+        let row: Vec<&str> = zeek
+            .lines()
+            .find(|l| !l.starts_with('#'))
+            .unwrap()
+            .split('\t')
+            .collect();
+        assert_eq!(row[27], "T");
+        let csv = write(RecordFormat::Csv);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let at = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "name_ambiguous")
+            .unwrap();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(row.get(at), Some("true"));
+        assert!(write(RecordFormat::Table).contains("name_ambiguous"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! all are kept. Without root the process column is empty for other users' sockets.
 
 use super::text::{
-    bounded, error_at, numbered_lines, parse_endpoint, split_fields, ImportLog, Imported,
+    bounded, error_at, numbered_lines, parse_endpoint, parse_host, split_fields, Endpoint,
+    ImportLog, Imported,
 };
 use super::{state, Snapshot, SnapshotSource, SocketEntry, SocketOwner};
 use crate::flow::Proto;
@@ -124,7 +125,7 @@ fn parse_row(
             }
         }
     };
-    let (Some(local), Some(peer)) = (parse_endpoint(local), parse_endpoint(peer)) else {
+    let (Some(local), Some(peer)) = (ss_endpoint(local), ss_endpoint(peer)) else {
         return Row::Bad;
     };
     let mut entry = SocketEntry::new(proto, local.addr, local.port.unwrap_or(0));
@@ -144,6 +145,28 @@ fn parse_row(
     }
     apply_extras(&mut entry, rest, number, log);
     Row::Socket(Box::new(entry))
+}
+
+/// An address column as ss prints it. Besides the common spellings, ss puts the zone of a
+/// scoped IPv6 address after the bracket (`[fe80::10]%nfc0:59744`, as in the dualstack
+/// recording's real snapshots), where a URL would put it inside.
+fn ss_endpoint(s: &str) -> Option<Endpoint> {
+    let zoned = s
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("]%"))
+        .and_then(|(host, rest)| Some((host, rest.rsplit_once(':')?)));
+    let Some((host, (zone, port))) = zoned else {
+        return parse_endpoint(s);
+    };
+    if host.contains('%') {
+        return None; // two zones: not something ss prints
+    }
+    let port = match port {
+        "*" => None,
+        p => Some(p.parse::<u16>().ok()?),
+    };
+    let (addr, scope) = parse_host(&format!("{host}%{zone}"))?;
+    Some(Endpoint { addr, port, scope })
 }
 
 /// The process column and `-e` extras: `users:((...))`, `ino:N`, `uid:N`.
@@ -296,6 +319,28 @@ udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*    users:((\"system
         assert_eq!(s.local_addr, v4(127, 0, 0, 53));
         assert_eq!(s.scope.as_deref(), Some("lo"));
         assert_eq!(s.local_port, 53);
+    }
+
+    /// A line of testdata/recordings/dualstack/snapshots (real `ss -tunap` output): the zone
+    /// of a link-local address follows the bracket.
+    #[test]
+    fn zone_after_the_bracket() {
+        let text = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+tcp   ESTAB  0      0         [fe80::10]%nfc0:59744          [fe80::1]:7000  users:((\"ll-agent\",pid=19477,fd=3))\n\
+udp   UNCONN 0      0         [fe80::10]%nfc0:*          [::]:*  users:((\"x\",pid=7,fd=3))\n";
+        let imported = parse(text).unwrap();
+        let s = &imported.snapshots[0].sockets;
+        assert_eq!(s.len(), 2);
+        let ll: IpAddr = "fe80::10".parse().unwrap();
+        assert_eq!(s[0].local_addr, Some(ll));
+        assert_eq!(s[0].local_port, 59744);
+        assert_eq!(s[0].scope.as_deref(), Some("nfc0"));
+        assert_eq!(s[0].remote_addr, Some("fe80::1".parse().unwrap()));
+        assert_eq!(s[0].remote_port, Some(7000));
+        assert_eq!(s[0].pid, Some(19477));
+        assert_eq!((s[1].local_addr, s[1].local_port), (Some(ll), 0));
+        assert!(ss_endpoint("[fe80::1%a]%b:1").is_none());
+        assert!(ss_endpoint("[fe80::1]%b").is_none());
     }
 
     #[test]
