@@ -190,7 +190,8 @@ fn assemble(
         );
         connections.append(&mut finished);
     }
-    connections.sort_by_key(|c| (c.ts, c.id));
+    // Unstable is deterministic here: ids (first packet indexes) are unique.
+    connections.sort_unstable_by_key(|c| (c.ts, c.id));
     dns_records.sort_by(|a, b| {
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });
