@@ -191,7 +191,12 @@ fn assemble(
     shards: Vec<Shard>,
     options: &AnalysisOptions,
 ) -> CaptureAnalysis {
-    let mut connections: Vec<Connection> = Vec::new();
+    // Sized once: growing by doubling would hold up to twice the largest list at the peak.
+    let total: usize = shards
+        .iter()
+        .map(|s| s.finished.len() + s.flows.live_connections())
+        .sum();
+    let mut connections: Vec<Connection> = Vec::with_capacity(total);
     let mut dns_records: Vec<DnsRecord> = Vec::new();
     let mut resolutions: Vec<Resolution> = Vec::new();
     let mut dns_stats = DnsStats::default();
