@@ -13,6 +13,10 @@ pub struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// After the run, print packets, bytes, records, elapsed time, throughput and peak memory
+    /// to stderr.
+    #[arg(long, global = true)]
+    pub stats: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod output;
+mod stats;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -146,3 +146,26 @@ fn exit_statuses() {
         "what was readable is still reported"
     );
 }
+
+/// `--stats` reports on stderr only; the packet and byte counts are capinfos' (14 packets,
+/// the file's 6,335 bytes) and the flow count the hand-reviewed one above.
+#[test]
+fn stats_go_to_stderr_and_leave_stdout_alone() {
+    let path = capture("zeek_get.pcap");
+    let plain = netforensic(&["flows", "--format", "jsonl", &path]);
+    let with_stats = netforensic(&["--stats", "flows", "--format", "jsonl", &path]);
+    assert_eq!(with_stats.status.code(), Some(0));
+    assert_eq!(plain.stdout, with_stats.stdout);
+    let stderr = String::from_utf8(with_stats.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("netforensic: stats: "))
+        .expect("a stats line");
+    assert!(
+        line.contains(" 14 packets, 6335 bytes, 1 flows, "),
+        "{line}"
+    );
+    assert!(line.contains("MB/s, peak memory "), "{line}");
+    // Not a terminal: no progress bar, nothing else on stderr.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -3,6 +3,7 @@
 
 use super::inputs;
 use crate::args::{AnalyzeArgs, ReportFormat, SocketArgs};
+use crate::stats::{Progress, RunStats};
 use anyhow::Context;
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
 use netforensic_core::capture::{CaptureSource, HashingReader};
@@ -14,7 +15,7 @@ use netforensic_core::sockets::{self, Snapshot, TimeShift};
 use netforensic_core::ErrorKind;
 use std::io::Write;
 
-pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
+pub fn run(args: AnalyzeArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options,
@@ -22,12 +23,16 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } = attribution_inputs(&args.sockets)?;
     let mut report = ReportBuilder::new();
     report.add_snapshots(&snapshots);
-    let analysis_options = AnalysisOptions::default();
+    let mut analysis_options = AnalysisOptions::default();
     let mut read_any = false;
     let mut partial = snapshots_partial;
     for name in &args.inputs.captures {
         let (source, digest) = source_with_digest(name);
-        let mut analysis = match analyze_capture(name, source, &analysis_options) {
+        let progress = Progress::start(name);
+        analysis_options.progress = progress.counter();
+        let result = analyze_capture(name, source, &analysis_options);
+        drop(progress);
+        let mut analysis = match result {
             Ok(analysis) => analysis,
             Err(err) => {
                 inputs::report_error(&err.to_string());
@@ -36,6 +41,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
             }
         };
         read_any = true;
+        stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
         inputs::report_damage(name, &analysis.summary);
         partial |= !analysis.summary.complete();
         correlate::attribute(

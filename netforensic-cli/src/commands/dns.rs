@@ -2,6 +2,7 @@
 
 use crate::args::{DnsArgs, RecordFormat};
 use crate::commands::inputs;
+use crate::stats::{Progress, RunStats};
 use crate::{output, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL};
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
 use netforensic_core::dns::DnsRecord;
@@ -19,9 +20,9 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: DnsArgs) -> anyhow::Result<u8> {
+pub fn run(args: DnsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
     // Naming is not needed for DNS rows; flows are still tracked (uids, pairing per flow).
-    let options = AnalysisOptions {
+    let mut options = AnalysisOptions {
         naming: false,
         ..AnalysisOptions::default()
     };
@@ -34,9 +35,14 @@ pub fn run(args: DnsArgs) -> anyhow::Result<u8> {
 
     for name in &args.inputs.captures {
         let shown = escape::terminal(name);
-        match analyze_capture(name, inputs::source_for(name), &options) {
+        let progress = Progress::start(name);
+        options.progress = progress.counter();
+        let result = analyze_capture(name, inputs::source_for(name), &options);
+        drop(progress);
+        match result {
             Ok(analysis) => {
                 readable += 1;
+                stats.add_input(&analysis.summary, analysis.dns.len(), "DNS records");
                 for damage in &analysis.summary.damage {
                     eprintln!(
                         "netforensic: {shown}: byte offset {}: skipped {} bytes: {}",

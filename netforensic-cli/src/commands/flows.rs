@@ -4,6 +4,7 @@
 use super::analyze::{attribution_inputs, AttributionInputs};
 use crate::args::{FlowsArgs, RecordFormat};
 use crate::commands::inputs;
+use crate::stats::{Progress, RunStats};
 use crate::{output, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL};
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
 use netforensic_core::correlate;
@@ -19,13 +20,13 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
+pub fn run(args: FlowsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options: correlation,
         partial: snapshots_partial,
     } = attribution_inputs(&args.sockets)?;
-    let options = AnalysisOptions::default();
+    let mut options = AnalysisOptions::default();
     let format = core_format(args.format);
     let mut out = output::open(args.output.output.as_deref())?;
     let mut writer = RecordWriter::<FlowRecord>::new(format, &mut *out);
@@ -36,9 +37,14 @@ pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
     let mut partial = snapshots_partial;
 
     for name in &args.inputs.captures {
-        match analyze_capture(name, inputs::source_for(name), &options) {
+        let progress = Progress::start(name);
+        options.progress = progress.counter();
+        let result = analyze_capture(name, inputs::source_for(name), &options);
+        drop(progress);
+        match result {
             Ok(mut analysis) => {
                 readable += 1;
+                stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
                 inputs::report_damage(name, &analysis.summary);
                 partial |= !analysis.summary.complete();
                 correlate::attribute(

@@ -8,6 +8,7 @@
 use super::inputs::{self, ExitStatus};
 use crate::args::{InfoArgs, InfoFormat};
 use crate::output;
+use crate::stats::RunStats;
 use netforensic_core::capture::{CaptureSummary, Damage};
 use serde::Serialize;
 use std::io::Write;
@@ -55,7 +56,7 @@ impl<'a> InputInfo<'a> {
     }
 }
 
-pub fn run(args: InfoArgs) -> anyhow::Result<u8> {
+pub fn run(args: InfoArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
     let mut out = output::open(args.output.output.as_deref())?;
     let mut status = ExitStatus::default();
     let mut first = true;
@@ -70,6 +71,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<u8> {
         };
         while reader.next_frame().is_some() {}
         let summary = reader.into_summary();
+        stats.add_input(&summary, 0, "");
         inputs::report_damage(name, &summary);
         status.summary(&summary);
         let info = InputInfo::new(name, digest.sha256(), &summary);

@@ -8,16 +8,20 @@ mod inputs;
 mod snapshot;
 
 use crate::args::{Cli, Command};
+use crate::stats::RunStats;
 
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Some(threads) = cli.threads {
         inputs::set_threads(threads)?;
     }
-    match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Flows(args) => flows::run(args),
-        Command::Dns(args) => dns::run(args),
-        Command::Info(args) => info::run(args),
+    let mut stats = RunStats::new(cli.stats);
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args, &mut stats),
+        Command::Flows(args) => flows::run(args, &mut stats),
+        Command::Dns(args) => dns::run(args, &mut stats),
+        Command::Info(args) => info::run(args, &mut stats),
         Command::Snapshot(args) => snapshot::run(args),
-    }
+    };
+    stats.print();
+    result
 }

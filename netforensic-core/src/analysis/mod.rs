@@ -22,6 +22,8 @@ use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
 use shard::Shard;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -33,7 +35,15 @@ pub struct AnalysisOptions {
     pub dns: bool,
     /// Look for SNI / HTTP Host inside connections.
     pub naming: bool,
+    /// When set, the bytes of input consumed so far are published here every
+    /// [`PROGRESS_PACKETS`] packets (for a progress display; relaxed ordering, no effect on
+    /// results). One counter per input: it restarts at 0 for each capture analysed.
+    pub progress: Option<Arc<AtomicU64>>,
 }
+
+/// Packets between two progress updates: rare enough to cost nothing measurable, frequent
+/// enough (a few hundred kilobytes of input) for a smooth display.
+pub const PROGRESS_PACKETS: u64 = 4096;
 
 impl Default for AnalysisOptions {
     fn default() -> Self {
@@ -42,6 +52,7 @@ impl Default for AnalysisOptions {
             flow_config: FlowConfig::default(),
             dns: true,
             naming: true,
+            progress: None,
         }
     }
 }
@@ -72,21 +83,35 @@ pub fn analyze_capture(
         .max(1);
     let mut reader = CaptureReader::from_source(source)?;
     let mut decoder = Decoder::new();
+    let progress = options.progress.as_deref();
     let shards = if threads == 1 {
         let mut shard = Shard::new(options);
-        read_packets(&mut reader, &mut decoder, |now, index, ts, packet, meta| {
-            shard.ingest(now, index, ts, packet, meta.as_deref());
-        });
+        read_packets(
+            &mut reader,
+            &mut decoder,
+            progress,
+            |now, index, ts, packet, meta| {
+                shard.ingest(now, index, ts, packet, meta.as_deref());
+            },
+        );
         vec![shard]
     } else {
         std::thread::scope(|scope| {
             let mut pool = ShardPool::start(scope, threads, options);
-            read_packets(&mut reader, &mut decoder, |now, index, ts, packet, meta| {
-                pool.ingest(now, index, ts, packet, meta);
-            });
+            read_packets(
+                &mut reader,
+                &mut decoder,
+                progress,
+                |now, index, ts, packet, meta| {
+                    pool.ingest(now, index, ts, packet, meta);
+                },
+            );
             pool.finish()
         })
     };
+    if let Some(progress) = progress {
+        progress.store(reader.summary().bytes, Ordering::Relaxed);
+    }
     Ok(assemble(
         path,
         reader.into_summary(),
@@ -126,13 +151,28 @@ pub fn analyze_captures(
 }
 
 /// Frame and decode every packet, handing each decoded one to `sink` with the capture's
-/// network time (latest packet time so far) and its index in the input.
-fn read_packets<F>(reader: &mut CaptureReader, decoder: &mut Decoder, mut sink: F)
-where
+/// network time (latest packet time so far) and its index in the input; publish progress.
+fn read_packets<F>(
+    reader: &mut CaptureReader,
+    decoder: &mut Decoder,
+    progress: Option<&AtomicU64>,
+    mut sink: F,
+) where
     F: FnMut(Timestamp, u64, Timestamp, &Packet<'_>, Option<Box<FrameMeta>>),
 {
     let mut now = Timestamp(i64::MIN);
-    while let Some(frame) = reader.next_frame() {
+    let mut until_progress = 0u64;
+    loop {
+        if let Some(progress) = progress {
+            if until_progress == 0 {
+                progress.store(reader.summary().bytes, Ordering::Relaxed);
+                until_progress = PROGRESS_PACKETS;
+            }
+            until_progress -= 1;
+        }
+        let Some(frame) = reader.next_frame() else {
+            break;
+        };
         let ts = frame.ts;
         if ts > now {
             now = ts;
@@ -183,7 +223,12 @@ fn assemble(
     shards: Vec<Shard>,
     options: &AnalysisOptions,
 ) -> CaptureAnalysis {
-    let mut connections: Vec<Connection> = Vec::new();
+    // Sized once: growing by doubling would hold up to twice the largest list at the peak.
+    let total: usize = shards
+        .iter()
+        .map(|s| s.finished.len() + s.flows.live_connections())
+        .sum();
+    let mut connections: Vec<Connection> = Vec::with_capacity(total);
     let mut dns_records: Vec<DnsRecord> = Vec::new();
     let mut resolutions: Vec<Resolution> = Vec::new();
     let mut dns_stats = DnsStats::default();
@@ -222,7 +267,8 @@ fn assemble(
         );
         connections.append(&mut finished);
     }
-    connections.sort_by_key(|c| (c.ts, c.id));
+    // Unstable is deterministic here: ids (first packet indexes) are unique.
+    connections.sort_unstable_by_key(|c| (c.ts, c.id));
     dns_records.sort_by(|a, b| {
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });

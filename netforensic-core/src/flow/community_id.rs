@@ -22,8 +22,8 @@ pub fn community_id_v1(
     dst_port: u16,
     one_way: bool,
 ) -> String {
-    let src_bytes = addr_bytes(src);
-    let dst_bytes = addr_bytes(dst);
+    let src_bytes = AddrBytes::of(src);
+    let dst_bytes = AddrBytes::of(dst);
     let (a, b) = (src_bytes.as_slice(), dst_bytes.as_slice());
     let ordered = one_way || a < b || (a == b && src_port <= dst_port);
     let (first, first_port, second, second_port) = if ordered {
@@ -56,11 +56,29 @@ pub fn community_id_v1(
     out
 }
 
-/// Address bytes in network order (4 or 16).
-fn addr_bytes(addr: IpAddr) -> Vec<u8> {
-    match addr {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
+/// Address bytes in network order (4 or 16), on the stack: this runs once per flow.
+struct AddrBytes {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl AddrBytes {
+    fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(a) => {
+                let mut bytes = [0u8; 16];
+                bytes[..4].copy_from_slice(&a.octets());
+                AddrBytes { bytes, len: 4 }
+            }
+            IpAddr::V6(a) => AddrBytes {
+                bytes: a.octets(),
+                len: 16,
+            },
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 

@@ -5,7 +5,9 @@
 //!
 //! Every string cell may come from the wire, so each sink escapes in its own way: the table
 //! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
-//! `serde_json`, Zeek TSV with Zeek's `\xNN` escapes.
+//! rules identical to `serde_json` ([`json`]), Zeek TSV with Zeek's `\xNN` escapes.
+
+mod json;
 
 use crate::escape;
 use crate::time::Timestamp;
@@ -144,6 +146,8 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     table: Vec<Vec<String>>,
     /// Reused buffer for one rendered cell.
     scratch: String,
+    /// Reused buffer for one encoded JSON row (written with one `write_all`).
+    line: Vec<u8>,
     _record: std::marker::PhantomData<fn(&R)>,
 }
 
@@ -169,6 +173,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             rows: 0,
             table: Vec::new(),
             scratch: String::new(),
+            line: Vec::new(),
             _record: std::marker::PhantomData,
         }
     }
@@ -196,15 +201,22 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 Ok(())
             }
             RecordFormat::Json => {
-                let first = self.rows == 1;
-                let out = self.plain()?;
-                out.write_all(if first { b"\n" } else { b",\n" })?;
-                write_json_object(out, record)
+                let mut line = std::mem::take(&mut self.line);
+                line.clear();
+                line.extend_from_slice(if self.rows == 1 { b"\n" } else { b",\n" });
+                json::push_object(&mut line, record);
+                let result = self.plain().and_then(|out| out.write_all(&line));
+                self.line = line;
+                result
             }
             RecordFormat::Jsonl => {
-                let out = self.plain()?;
-                write_json_object(out, record)?;
-                out.write_all(b"\n")
+                let mut line = std::mem::take(&mut self.line);
+                line.clear();
+                json::push_object(&mut line, record);
+                line.push(b'\n');
+                let result = self.plain().and_then(|out| out.write_all(&line));
+                self.line = line;
+                result
             }
             RecordFormat::Csv => self.csv_row(record),
             RecordFormat::Zeek => self.zeek_row(record),
@@ -349,17 +361,16 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
     }
 
     fn csv_row(&mut self, record: &R) -> io::Result<()> {
-        let columns = R::columns().len();
-        let mut cells: Vec<String> = Vec::with_capacity(columns);
-        for i in 0..columns {
-            self.scratch.clear();
-            render_plain(&mut self.scratch, &record.cell(i), "");
-            cells.push(escape::csv_cell(&self.scratch).into_owned());
-        }
         let Sink::Csv(csv) = &mut self.sink else {
             return Ok(());
         };
-        csv.write_record(&cells).map_err(csv_to_io)
+        for i in 0..R::columns().len() {
+            self.scratch.clear();
+            render_plain(&mut self.scratch, &record.cell(i), "");
+            csv.write_field(escape::csv_cell(&self.scratch).as_bytes())
+                .map_err(csv_to_io)?;
+        }
+        csv.write_record(None::<&[u8]>).map_err(csv_to_io)
     }
 
     fn zeek_row(&mut self, record: &R) -> io::Result<()> {
@@ -407,15 +418,49 @@ fn zeek_header_time(clock: ZeekClock) -> String {
 
 /// Seconds with 6 decimals from nanoseconds, exact (no float), as Zeek prints `interval`.
 fn push_seconds(out: &mut String, nanos: i64) {
-    let sign = if nanos < 0 { "-" } else { "" };
-    let abs = nanos.unsigned_abs();
-    let micros = abs / 1000;
-    let _ = write!(
-        out,
-        "{sign}{}.{:06}",
-        micros / 1_000_000,
-        micros % 1_000_000
-    );
+    if nanos < 0 {
+        out.push('-');
+    }
+    let micros = nanos.unsigned_abs() / 1000;
+    push_decimal(out, micros / 1_000_000, (micros % 1_000_000) as u32);
+}
+
+/// `whole.frac` with `frac` (below one million) as exactly 6 digits.
+fn push_decimal<W: itoa::Integer>(out: &mut String, whole: W, frac: u32) {
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(whole));
+    out.push('.');
+    let frac = digits.format(frac);
+    for _ in frac.len()..6 {
+        out.push('0');
+    }
+    out.push_str(frac);
+}
+
+/// Longest address text: a full IPv6 address with an embedded IPv4 tail (INET6_ADDRSTRLEN).
+const ADDR_TEXT_MAX: usize = 46;
+
+/// An address as `Display` writes it; IPv4 (the common case) without the `fmt` machinery.
+fn addr_text(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &str {
+    let mut cursor: &mut [u8] = &mut buf[..];
+    match addr {
+        IpAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    let _ = cursor.write_all(b".");
+                }
+                let _ = cursor.write_all(digits.format(*octet).as_bytes());
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(cursor, "{v6}");
+        }
+    }
+    let written = ADDR_TEXT_MAX - cursor.len();
+    buf.get(..written)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or_default()
 }
 
 /// Render a cell for the table and CSV: lists joined by `,`, absent as `absent`.
@@ -423,23 +468,16 @@ fn render_plain(out: &mut String, cell: &Cell<'_>, absent: &str) {
     match cell {
         Cell::Absent => out.push_str(absent),
         Cell::Text(s) => out.push_str(s),
-        Cell::Int(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Cell::Count(v) => {
-            let _ = write!(out, "{v}");
-        }
+        Cell::Int(v) => out.push_str(itoa::Buffer::new().format(*v)),
+        Cell::Count(v) => out.push_str(itoa::Buffer::new().format(*v)),
         Cell::Float(v) => {
             let _ = write!(out, "{v}");
         }
         Cell::Seconds(nanos) => push_seconds(out, *nanos),
-        Cell::Time(t) => {
-            let _ = write!(out, "{t}");
-        }
+        // As `Timestamp`'s `Display`: floor seconds, then microseconds.
+        Cell::Time(t) => push_decimal(out, t.secs(), t.subsec_nanos() / 1000),
         Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Cell::Addr(a) => {
-            let _ = write!(out, "{a}");
-        }
+        Cell::Addr(a) => out.push_str(addr_text(*a, &mut [0; ADDR_TEXT_MAX])),
         Cell::List(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -487,94 +525,6 @@ fn render_zeek(out: &mut String, cell: &Cell<'_>, in_set: bool) {
             }
         }
         other => render_plain(out, other, ZEEK_UNSET),
-    }
-}
-
-/// One record as a JSON object: absent cells omitted, nested groups as objects (an object whose
-/// cells are all absent is omitted).
-fn write_json_object<R: TabularRecord>(out: &mut dyn Write, record: &R) -> io::Result<()> {
-    let columns = R::columns();
-    out.write_all(b"{")?;
-    let mut first = true;
-    let mut i = 0;
-    while let Some(column) = columns.get(i) {
-        match column.json_parent {
-            None => {
-                let cell = record.cell(i);
-                if !cell.is_absent() {
-                    write_json_key(out, column.json_key, &mut first)?;
-                    write_json_value(out, &cell)?;
-                }
-                i += 1;
-            }
-            Some(parent) => {
-                let end = columns
-                    .iter()
-                    .skip(i)
-                    .position(|c| c.json_parent != Some(parent))
-                    .map_or(columns.len(), |n| i + n);
-                let cells: Vec<(usize, Cell<'_>)> = (i..end).map(|j| (j, record.cell(j))).collect();
-                if cells.iter().any(|(_, c)| !c.is_absent()) {
-                    write_json_key(out, parent, &mut first)?;
-                    out.write_all(b"{")?;
-                    let mut inner_first = true;
-                    for (j, cell) in &cells {
-                        if cell.is_absent() {
-                            continue;
-                        }
-                        let key = columns.get(*j).map_or("", |c| c.json_key);
-                        write_json_key(out, key, &mut inner_first)?;
-                        write_json_value(out, cell)?;
-                    }
-                    out.write_all(b"}")?;
-                }
-                i = end;
-            }
-        }
-    }
-    out.write_all(b"}")
-}
-
-fn write_json_key(out: &mut dyn Write, key: &str, first: &mut bool) -> io::Result<()> {
-    if !*first {
-        out.write_all(b",")?;
-    }
-    *first = false;
-    serde_json::to_writer(&mut *out, key).map_err(io::Error::from)?;
-    out.write_all(b":")
-}
-
-fn write_json_value(out: &mut dyn Write, cell: &Cell<'_>) -> io::Result<()> {
-    let mut out = out;
-    match cell {
-        Cell::Absent => out.write_all(b"null"),
-        Cell::Text(s) => serde_json::to_writer(&mut out, s.as_ref()).map_err(io::Error::from),
-        Cell::Int(v) => write!(out, "{v}"),
-        Cell::Count(v) => write!(out, "{v}"),
-        Cell::Float(v) => write_json_float(out, *v),
-        Cell::Seconds(nanos) => write_json_float(out, *nanos as f64 / 1e9),
-        Cell::Time(t) => write_json_float(out, t.as_secs_f64()),
-        Cell::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
-        Cell::Addr(a) => write!(out, "\"{a}\""),
-        Cell::List(items) => {
-            out.write_all(b"[")?;
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b",")?;
-                }
-                write_json_value(out, item)?;
-            }
-            out.write_all(b"]")
-        }
-    }
-}
-
-/// JSON has no NaN or infinity: those become `null`.
-fn write_json_float(out: &mut dyn Write, v: f64) -> io::Result<()> {
-    if v.is_finite() {
-        serde_json::to_writer(out, &v).map_err(io::Error::from)
-    } else {
-        out.write_all(b"null")
     }
 }
 
@@ -730,5 +680,39 @@ mod tests {
         s.clear();
         push_seconds(&mut s, -2_000);
         assert_eq!(s, "-0.000002");
+    }
+
+    #[test]
+    fn addresses_print_as_display_does() {
+        for a in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.1.20.3",
+            "::1",
+            "2001:db8::8:800:200c:417a",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:255.255.255.255",
+        ] {
+            let addr: IpAddr = a.parse().unwrap();
+            assert_eq!(addr_text(addr, &mut [0; ADDR_TEXT_MAX]), addr.to_string());
+        }
+    }
+
+    #[test]
+    fn times_print_as_display_does() {
+        for nanos in [
+            0,
+            1,
+            999,
+            1_000,
+            1_300_475_167_096_535_123,
+            -1,
+            -1_500_000_000,
+        ] {
+            let t = Timestamp(nanos);
+            let mut s = String::new();
+            render_plain(&mut s, &Cell::Time(t), "");
+            assert_eq!(s, t.to_string());
+        }
     }
 }
