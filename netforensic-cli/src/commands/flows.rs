@@ -57,7 +57,7 @@ pub fn run(args: FlowsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
                 if format == report::RecordFormat::Table {
                     table_rows.extend(analysis.flows);
                 } else {
-                    writer.write_all(&analysis.flows)?;
+                    writer.write_slice(&analysis.flows)?;
                 }
             }
             Err(err) => {

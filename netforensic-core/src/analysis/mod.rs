@@ -21,7 +21,7 @@ use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
-use shard::Shard;
+use shard::{Shard, ShardOutput};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -94,7 +94,7 @@ pub fn analyze_capture(
                 shard.ingest(now, index, ts, packet, meta.as_deref());
             },
         );
-        vec![shard]
+        vec![shard.finish()]
     } else {
         std::thread::scope(|scope| {
             let mut pool = ShardPool::start(scope, threads, options);
@@ -220,52 +220,33 @@ fn assemble(
     path: &str,
     summary: CaptureSummary,
     decode_stats: DecodeStats,
-    shards: Vec<Shard>,
+    shards: Vec<ShardOutput>,
     options: &AnalysisOptions,
 ) -> CaptureAnalysis {
     // Sized once: growing by doubling would hold up to twice the largest list at the peak.
-    let total: usize = shards
-        .iter()
-        .map(|s| s.finished.len() + s.flows.live_connections())
-        .sum();
+    let total: usize = shards.iter().map(|s| s.connections.len()).sum();
     let mut connections: Vec<Connection> = Vec::with_capacity(total);
     let mut dns_records: Vec<DnsRecord> = Vec::new();
     let mut resolutions: Vec<Resolution> = Vec::new();
     let mut dns_stats = DnsStats::default();
     let mut in_flow_names: Vec<(u64, InFlowName)> = Vec::new();
-    // Connections whose protocol DNS or the name sniffer recognised (conn.log `service`).
     let mut services: Vec<(u64, &'static str)> = Vec::new();
     let mut process_evidence = CaptureEvidence::default();
-    for shard in shards {
-        let Shard {
-            flows,
-            dns,
-            names,
-            evidence,
-            mut finished,
-            ..
-        } = shard;
-        finished.extend(flows.finish());
-        let uids: std::collections::HashMap<u64, &str> =
-            finished.iter().map(|c| (c.id, c.uid.as_str())).collect();
-        services.extend(dns.dns_flows().into_iter().map(|id| (id, "dns")));
-        let (records, learned, stats) =
-            dns.finish(&|id| uids.get(&id).map(|u| u.to_string()).unwrap_or_default());
-        drop(uids);
-        dns_records.extend(records);
-        resolutions.extend(learned);
+    for mut shard in shards {
+        connections.append(&mut shard.connections);
+        dns_records.append(&mut shard.dns_records);
+        resolutions.append(&mut shard.resolutions);
+        let stats = shard.dns_stats;
         dns_stats.messages += stats.messages;
         dns_stats.malformed += stats.malformed;
         dns_stats.tcp_buffer_overflows += stats.tcp_buffer_overflows;
         dns_stats.pending_overflows += stats.pending_overflows;
-        let (found, recognised) = names.finish_with_services();
-        in_flow_names.extend(found);
-        services.extend(recognised);
+        in_flow_names.append(&mut shard.in_flow_names);
+        services.append(&mut shard.services);
         merge_evidence(
             &mut process_evidence,
-            evidence.finish(&summary.darwin_processes),
+            shard.evidence.finish(&summary.darwin_processes),
         );
-        connections.append(&mut finished);
     }
     // Unstable is deterministic here: ids (first packet indexes) are unique.
     connections.sort_unstable_by_key(|c| (c.ts, c.id));

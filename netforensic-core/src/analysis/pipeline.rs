@@ -7,7 +7,7 @@
 //! into the batch's arena once, so the reader's buffers can be reused at once, and no packet
 //! needs an allocation of its own.
 
-use super::shard::Shard;
+use super::shard::{Shard, ShardOutput};
 use super::AnalysisOptions;
 use crate::capture::FrameMeta;
 use crate::decode::{Packet, PktapInfo, Transport};
@@ -244,7 +244,7 @@ pub(crate) struct ShardPool<'scope> {
     senders: Vec<mpsc::SyncSender<Batch>>,
     pending: Vec<Batch>,
     recycled: mpsc::Receiver<Batch>,
-    workers: Vec<std::thread::ScopedJoinHandle<'scope, Shard>>,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, ShardOutput>>,
 }
 
 impl<'scope> ShardPool<'scope> {
@@ -277,7 +277,7 @@ impl<'scope> ShardPool<'scope> {
                     batch.packets.clear();
                     let _ = recycle.send(batch);
                 }
-                shard
+                shard.finish()
             }));
         }
         ShardPool {
@@ -311,7 +311,7 @@ impl<'scope> ShardPool<'scope> {
     }
 
     /// Flush what is pending, end the workers and return their shards.
-    pub fn finish(mut self) -> Vec<Shard> {
+    pub fn finish(mut self) -> Vec<ShardOutput> {
         for (batch, sender) in self.pending.drain(..).zip(&self.senders) {
             if !batch.packets.is_empty() {
                 let _ = sender.send(batch);

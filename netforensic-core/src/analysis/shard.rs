@@ -7,9 +7,9 @@ use super::AnalysisOptions;
 use crate::capture::FrameMeta;
 use crate::correlate::InCaptureEvidence;
 use crate::decode::{Packet, Transport};
-use crate::dns::DnsTracker;
+use crate::dns::{DnsRecord, DnsStats, DnsTracker, Resolution};
 use crate::flow::{Connection, FlowTable};
-use crate::naming::NameSniffer;
+use crate::naming::{InFlowName, NameSniffer};
 use crate::time::Timestamp;
 
 /// How often (capture time) finished connections are collected and their inspector state freed.
@@ -82,6 +82,52 @@ impl Shard {
         for conn in &self.finished[before..] {
             self.dns.flow_finished(conn.id);
             self.names.flow_finished(conn.id);
+        }
+    }
+}
+
+/// What a shard learned, finished where the shard ran (so the per-connection finishing work,
+/// uids and Community IDs included, is spread over the workers too).
+pub(crate) struct ShardOutput {
+    pub connections: Vec<Connection>,
+    pub dns_records: Vec<DnsRecord>,
+    pub resolutions: Vec<Resolution>,
+    pub dns_stats: DnsStats,
+    pub in_flow_names: Vec<(u64, InFlowName)>,
+    /// Connections whose protocol DNS or the name sniffer recognised (conn.log `service`).
+    pub services: Vec<(u64, &'static str)>,
+    /// Resolved later: Darwin process indexes need the whole capture's process table.
+    pub evidence: InCaptureEvidence,
+}
+
+impl Shard {
+    pub fn finish(self) -> ShardOutput {
+        let Shard {
+            flows,
+            dns,
+            names,
+            evidence,
+            mut finished,
+            ..
+        } = self;
+        finished.extend(flows.finish());
+        let mut services: Vec<(u64, &'static str)> =
+            dns.dns_flows().into_iter().map(|id| (id, "dns")).collect();
+        let uids: std::collections::HashMap<u64, &str> =
+            finished.iter().map(|c| (c.id, c.uid.as_str())).collect();
+        let (dns_records, resolutions, dns_stats) =
+            dns.finish(&|id| uids.get(&id).map(|u| u.to_string()).unwrap_or_default());
+        drop(uids);
+        let (in_flow_names, recognised) = names.finish_with_services();
+        services.extend(recognised);
+        ShardOutput {
+            connections: finished,
+            dns_records,
+            resolutions,
+            dns_stats,
+            in_flow_names,
+            services,
+            evidence,
         }
     }
 }
