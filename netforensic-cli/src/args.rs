@@ -13,6 +13,11 @@ pub struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Treat anomalies as failure, for pipelines: damaged capture regions, malformed packets,
+    /// dropped IP fragments, malformed DNS messages and DNS reassembly overflows each print
+    /// one line per kind on stderr and make the exit status 1 (2 if nothing was readable).
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -14,7 +14,7 @@ use netforensic_core::sockets::{self, Snapshot, TimeShift};
 use netforensic_core::ErrorKind;
 use std::io::Write;
 
-pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
+pub fn run(args: AnalyzeArgs, strict: bool) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options,
@@ -38,6 +38,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<u8> {
         read_any = true;
         inputs::report_damage(name, &analysis.summary);
         partial |= !analysis.summary.complete();
+        partial |= strict
+            && inputs::strict_anomalies(
+                name,
+                &analysis.summary,
+                Some(&analysis.decode_stats),
+                Some(&analysis.dns_stats),
+            );
         correlate::attribute(
             &mut analysis.flows,
             &snapshots,

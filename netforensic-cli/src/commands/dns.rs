@@ -19,7 +19,7 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: DnsArgs) -> anyhow::Result<u8> {
+pub fn run(args: DnsArgs, strict: bool) -> anyhow::Result<u8> {
     // Naming is not needed for DNS rows; flows are still tracked (uids, pairing per flow).
     let options = AnalysisOptions {
         naming: false,
@@ -54,6 +54,13 @@ pub fn run(args: DnsArgs) -> anyhow::Result<u8> {
                 if !analysis.summary.complete() {
                     partial = true;
                 }
+                partial |= strict
+                    && inputs::strict_anomalies(
+                        name,
+                        &analysis.summary,
+                        Some(&analysis.decode_stats),
+                        Some(&analysis.dns_stats),
+                    );
                 per_input.push((analysis.path, analysis.dns));
             }
             Err(err) => {

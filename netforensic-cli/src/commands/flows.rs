@@ -19,7 +19,7 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
+pub fn run(args: FlowsArgs, strict: bool) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options: correlation,
@@ -41,6 +41,13 @@ pub fn run(args: FlowsArgs) -> anyhow::Result<u8> {
                 readable += 1;
                 inputs::report_damage(name, &analysis.summary);
                 partial |= !analysis.summary.complete();
+                partial |= strict
+                    && inputs::strict_anomalies(
+                        name,
+                        &analysis.summary,
+                        Some(&analysis.decode_stats),
+                        Some(&analysis.dns_stats),
+                    );
                 correlate::attribute(
                     &mut analysis.flows,
                     &snapshots,

@@ -55,7 +55,7 @@ impl<'a> InputInfo<'a> {
     }
 }
 
-pub fn run(args: InfoArgs) -> anyhow::Result<u8> {
+pub fn run(args: InfoArgs, strict: bool) -> anyhow::Result<u8> {
     let mut out = output::open(args.output.output.as_deref())?;
     let mut status = ExitStatus::default();
     let mut first = true;
@@ -72,6 +72,9 @@ pub fn run(args: InfoArgs) -> anyhow::Result<u8> {
         let summary = reader.into_summary();
         inputs::report_damage(name, &summary);
         status.summary(&summary);
+        if strict && inputs::strict_anomalies(name, &summary, None, None) {
+            status.partial();
+        }
         let info = InputInfo::new(name, digest.sha256(), &summary);
         match args.format {
             InfoFormat::Json => {

@@ -14,10 +14,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         inputs::set_threads(threads)?;
     }
     match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Flows(args) => flows::run(args),
-        Command::Dns(args) => dns::run(args),
-        Command::Info(args) => info::run(args),
+        Command::Analyze(args) => analyze::run(args, cli.strict),
+        Command::Flows(args) => flows::run(args, cli.strict),
+        Command::Dns(args) => dns::run(args, cli.strict),
+        Command::Info(args) => info::run(args, cli.strict),
         Command::Snapshot(args) => snapshot::run(args),
     }
 }
