@@ -65,7 +65,16 @@ fn parse_head(data: &[u8]) -> Result<Option<String>, NotFound> {
     } else {
         target
             .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+            // Userinfo (`user@host`) exists only in a URI's authority, never in a Host
+            // header, whose `@` is part of the (hostile) value and must be kept.
+            .map(|authority| {
+                authority
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or(authority)
+                    .to_string()
+            })
     };
     let host = authority
         .filter(|a| !a.is_empty())
@@ -78,7 +87,6 @@ fn parse_head(data: &[u8]) -> Result<Option<String>, NotFound> {
 }
 
 fn strip_port(authority: &str) -> &str {
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
     if let Some(rest) = authority.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
@@ -95,6 +103,20 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_sign_in_host_header_is_kept() {
+        // Regression (robust suite, hostile strings): the Host header `@SUM(1+1)` lost its
+        // `@` to userinfo stripping meant for absolute URIs; tshark's http.host keeps it.
+        assert_eq!(
+            request_host(b"GET / HTTP/1.1\r\nHost: @SUM(1+1)\r\n\r\n"),
+            Sniff::Found("@SUM(1+1)".into())
+        );
+        assert_eq!(
+            request_host(b"GET http://user@proxied.test/x HTTP/1.1\r\n\r\n"),
+            Sniff::Found("proxied.test".into())
+        );
+    }
 
     #[test]
     fn host_header_absolute_uri_and_connect() {
