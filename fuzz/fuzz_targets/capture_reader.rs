@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut frames = 0u64;
     while let Some(frame) = reader.next_frame() {
-        assert!(frame.offset <= data.len() as u64, "frame offset past the input");
+        assert!(
+            frame.offset <= data.len() as u64,
+            "frame offset past the input"
+        );
         frames += 1;
     }
     let summary = reader.into_summary();

@@ -9,7 +9,9 @@ use netforensic_core::decode::Decoder;
 use netforensic_core::Timestamp;
 
 /// Link types worth reaching; the selector byte indexes this list, else is used raw.
-const LINK_TYPES: [u32; 14] = [0, 1, 9, 12, 101, 105, 108, 113, 127, 149, 239, 258, 276, 228];
+const LINK_TYPES: [u32; 14] = [
+    0, 1, 9, 12, 101, 105, 108, 113, 127, 149, 239, 258, 276, 228,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {

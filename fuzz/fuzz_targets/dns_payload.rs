@@ -30,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let mut tracker = DnsTracker::new();
     for (id, port) in [(1, 53), (2, 137), (3, 5353), (4, 9999)] {
         tracker.observe(&touch(id, Proto::Udp, true, port), Timestamp(0), None, data);
-        tracker.observe(&touch(id, Proto::Udp, false, port), Timestamp(1_000), None, data);
+        tracker.observe(
+            &touch(id, Proto::Udp, false, port),
+            Timestamp(1_000),
+            None,
+            data,
+        );
     }
     let mut framed = Vec::with_capacity(data.len() + 2);
     framed.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());

@@ -37,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
         };
         let seq = (proto == Proto::Tcp).then_some(1u32);
         sniffer.observe(&touch, Timestamp(0), seq, data);
-        sniffer.observe(&touch, Timestamp(1), seq.map(|s| s + data.len() as u32), first);
+        sniffer.observe(
+            &touch,
+            Timestamp(1),
+            seq.map(|s| s + data.len() as u32),
+            first,
+        );
         sniffer.observe(&touch, Timestamp(2), None, second);
     }
     let _ = sniffer.finish_with_services();

@@ -14,8 +14,8 @@ const HEADERS: [&str; 8] = [
     "  Proto  Local Address          Foreign Address        State           PID\n",
     "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n",
     "\"Image Name\",\"PID\",\"Session Name\",\"Session#\",\"Mem Usage\"\n",
-    "Process,PID,Protocol,Local Address,Local Port,Remote Address,Remote Port,State\n",
-    "<Events><Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\n",
+    "Process Name,PID,Protocol,State,Local Address,Local Port,Remote Address,Remote Port\n",
+    "<Events><Event><System><EventID>3</EventID></System><EventData><Data Name=\"Image\">\n",
 ];
 
 fn import(text: &str) {
