@@ -18,11 +18,31 @@ fn hostile_capture() -> String {
         .into_owned()
 }
 
+fn hostile_snapshot() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/hostile/hostile-snapshot.jsonl")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// stdout of a successful run.
 fn run(args: &[&str]) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_netforensic"))
         .args(args)
         .arg(hostile_capture())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", out.stderr);
+    out.stdout
+}
+
+/// stdout of a successful run with the hostile snapshot attributing the HTTP flows.
+fn run_attributed(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_netforensic"))
+        .args(args)
+        .arg(hostile_capture())
+        .arg("--sockets")
+        .arg(hostile_snapshot())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", out.stderr);
@@ -42,6 +62,11 @@ const HTTP_HOSTS: [Option<&str>; 8] = [
     None,
     Some("\u{202e}gpj.exe"),
 ];
+
+/// The snapshot's process (testdata/hostile/make-hostile.py, PROCESS).
+const PROCESS_NAME: &str = "\x1b]0;pwned\x07evil\u{202e}gpj.exe";
+const PROCESS_EXE: &str = "=cmd|' /C calc'!A0";
+const PROCESS_CMDLINE: &str = "@SUM(1+1)\nsecond line\ttab";
 
 /// The DNS query names, escaped as dns.log does.
 const DNS_QUERIES: [&str; 8] = [
@@ -193,5 +218,62 @@ fn analyze_json_and_html_are_safe() {
     assert!(
         html.contains("=HYPERLINK(&quot;http://x.test/?&quot;&amp;A1"),
         "{html}"
+    );
+}
+
+#[test]
+fn hostile_process_strings_are_safe_in_every_format() {
+    for args in [vec!["flows"], vec!["analyze"]] {
+        let out = run_attributed(&args);
+        assert_terminal_safe(&format!("{args:?}"), &out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\\x1b]0;pwned\\x07evil"), "{args:?}:\n{text}");
+    }
+    let csv_out = run_attributed(&["flows", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv_out.as_slice());
+    let mut exe_cells = 0;
+    for record in reader.records() {
+        for cell in &record.unwrap() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+            exe_cells += usize::from(cell == format!("'{PROCESS_EXE}"));
+        }
+    }
+    assert!(exe_cells >= 1, "the exe cell is missing from the CSV");
+
+    let flows: Vec<Value> =
+        serde_json::from_slice(&run_attributed(&["flows", "--format", "json"])).unwrap();
+    let attributed: Vec<&Value> = flows.iter().filter(|f| f["process"].is_object()).collect();
+    assert!(!attributed.is_empty(), "no flow attributed");
+    for flow in attributed {
+        let process = &flow["process"];
+        assert_eq!(process["pid"], 31337);
+        assert_eq!(process["name"], PROCESS_NAME);
+        assert_eq!(process["exe"], PROCESS_EXE);
+        assert_eq!(process["cmdline"], PROCESS_CMDLINE);
+        assert_eq!(process["user"], "+user");
+    }
+
+    let zeek = run_attributed(&["flows", "--format", "zeek"]);
+    let zeek: Vec<u8> = zeek
+        .iter()
+        .map(|&b| if b == b'\t' { b' ' } else { b })
+        .collect();
+    assert_terminal_safe("zeek", &zeek);
+
+    let html = String::from_utf8(run_attributed(&["analyze", "--format", "html"])).unwrap();
+    assert_terminal_safe("html", html.as_bytes());
+    assert!(
+        !html.contains("'!A0"),
+        "raw apostrophe from the snapshot in HTML"
+    );
+    let report: Value =
+        serde_json::from_slice(&run_attributed(&["analyze", "--format", "json"])).unwrap();
+    let processes = report["processes"].as_array().unwrap();
+    assert!(
+        processes.iter().any(|p| p["name"] == PROCESS_NAME),
+        "{report}"
     );
 }

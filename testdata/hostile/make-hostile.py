@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Write hostile-strings.pcap: DNS queries/answers and HTTP requests whose names carry
-spreadsheet formulas, ANSI escapes, a newline, invalid UTF-8 and a bidi override.
+spreadsheet formulas, ANSI escapes, a newline, invalid UTF-8 and a bidi override; and
+hostile-snapshot.jsonl, a socket snapshot owning those HTTP connections whose process name,
+exe, command line and user are just as hostile.
 
 Every byte is written here by hand (no packet library), so the capture is reproducible:
     python3 testdata/hostile/make-hostile.py   # rewrites testdata/hostile/hostile-strings.pcap
 The same HOSTILE list is repeated in netforensic-cli/tests/robust_hostile.rs.
 """
+import json
 import os
 import struct
 
@@ -19,6 +22,14 @@ HOSTILE = [
     b"bad\xff\xfeutf8",
     b"\xe2\x80\xaegpj.exe",
 ]
+
+# The process owning every HTTP connection (also in robust_hostile.rs).
+PROCESS = {
+    "process": "\x1b]0;pwned\x07evil\u202egpj.exe",
+    "exe": "=cmd|' /C calc'!A0",
+    "cmdline": "@SUM(1+1)\nsecond line\ttab",
+    "user": "+user",
+}
 
 CLIENT = bytes([10, 0, 0, 2])
 RESOLVER = bytes([10, 0, 0, 1])
@@ -98,9 +109,19 @@ def main():
         micros = round(offset * 1_000_000)
         out += struct.pack("<IIII", T0 + micros // 1_000_000, micros % 1_000_000, len(frame), len(frame))
         out += frame
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-strings.pcap")
-    with open(path, "wb") as f:
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "hostile-strings.pcap"), "wb") as f:
         f.write(out)
+    sockets = [
+        {"proto": "tcp", "local_addr": "10.0.0.2", "local_port": 50000 + i,
+         "remote_addr": f"192.0.2.{10 + i}", "remote_port": 80, "state": "ESTABLISHED",
+         "pid": 31337, **PROCESS}
+        for i in range(len(HOSTILE))
+    ]
+    snapshot = {"format": "netforensic-sockets", "version": 1, "taken_at": T0 + 3.0,
+                "host": "examined", "os": "linux", "sockets": sockets}
+    with open(os.path.join(here, "hostile-snapshot.jsonl"), "w") as f:
+        f.write(json.dumps(snapshot) + "\n")
 
 
 if __name__ == "__main__":
