@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .copied()
         .unwrap_or(u32::from(selector));
     let mut decoder = Decoder::new();
-    // Split the rest into frames at 0xFF 0xFE markers, one millisecond apart.
+    // Split the rest into frames at each 0xFE byte, one millisecond apart.
     for (i, frame) in rest.split(|&b| b == 0xFE).enumerate() {
         let ts = Timestamp(i as i64 * 1_000_000);
         let _ = decoder.decode(LinkType(link), ts, frame);
