@@ -130,3 +130,28 @@ fn empty_and_garbage_are_errors_not_panics() {
         assert!(err.is_err(), "{name} opened");
     }
 }
+
+#[test]
+fn pcap_and_pcapng_concatenated_either_way_read_in_full() {
+    use netforensic_core::capture::CaptureSource;
+    use std::sync::Arc;
+    let pcap = std::fs::read(testdata().join("captures/zeek_wikipedia.pcap")).unwrap();
+    let pcapng =
+        std::fs::read(testdata().join("captures/apple-tcpdump_radar-74957353.pcapng")).unwrap();
+    // capinfos: 136 and 197 records.
+    for (first, second) in [(&pcap, &pcapng), (&pcapng, &pcap)] {
+        let bytes: Vec<u8> = first.iter().chain(second.iter()).copied().collect();
+        let source = CaptureSource::Bytes {
+            name: "concatenated".into(),
+            bytes: Arc::from(bytes),
+        };
+        let mut reader = CaptureReader::from_source(source).unwrap();
+        let mut frames = 0;
+        while reader.next_frame().is_some() {
+            frames += 1;
+        }
+        let summary = reader.into_summary();
+        assert_eq!(frames, 136 + 197);
+        assert!(summary.complete(), "{:?}", summary.damage);
+    }
+}
