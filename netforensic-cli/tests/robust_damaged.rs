@@ -117,3 +117,30 @@ fn every_command_survives_every_damaged_file() {
         }
     }
 }
+
+#[test]
+fn standard_input_finds_the_same_damage_as_the_file() {
+    for entry in std::fs::read_dir(damaged()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tsv") {
+            continue;
+        }
+        let (code, from_file, _) = run(&["info", "--format", "json", path.to_str().unwrap()]);
+        let out = Command::new(env!("CARGO_BIN_EXE_netforensic"))
+            .args(["info", "--format", "json", "-"])
+            .stdin(std::fs::File::open(&path).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{path:?}");
+        if code == 2 {
+            continue;
+        }
+        let file: Value = serde_json::from_str(&from_file).unwrap();
+        let stdin: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for key in [
+            "sha256", "packets", "complete", "damage", "first_ts", "last_ts",
+        ] {
+            assert_eq!(file[key], stdin[key], "{path:?}: {key}");
+        }
+    }
+}
