@@ -17,6 +17,11 @@ pub struct Cli {
     /// to stderr.
     #[arg(long, global = true)]
     pub stats: bool,
+    /// Treat anomalies as failure, for pipelines: damaged capture regions, malformed packets,
+    /// dropped IP fragments, malformed DNS messages and DNS reassembly overflows each print
+    /// one line per kind on stderr and make the exit status 1 (2 if nothing was readable).
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -15,7 +15,7 @@ use netforensic_core::sockets::{self, Snapshot, TimeShift};
 use netforensic_core::ErrorKind;
 use std::io::Write;
 
-pub fn run(args: AnalyzeArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
+pub fn run(args: AnalyzeArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options,
@@ -44,6 +44,13 @@ pub fn run(args: AnalyzeArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
         stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
         inputs::report_damage(name, &analysis.summary);
         partial |= !analysis.summary.complete();
+        partial |= strict
+            && inputs::strict_anomalies(
+                name,
+                &analysis.summary,
+                Some(&analysis.decode_stats),
+                Some(&analysis.dns_stats),
+            );
         correlate::attribute(
             &mut analysis.flows,
             &snapshots,

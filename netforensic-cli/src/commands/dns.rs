@@ -20,7 +20,7 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: DnsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
+pub fn run(args: DnsArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<u8> {
     // Naming is not needed for DNS rows; flows are still tracked (uids, pairing per flow).
     let mut options = AnalysisOptions {
         naming: false,
@@ -60,6 +60,13 @@ pub fn run(args: DnsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
                 if !analysis.summary.complete() {
                     partial = true;
                 }
+                partial |= strict
+                    && inputs::strict_anomalies(
+                        name,
+                        &analysis.summary,
+                        Some(&analysis.decode_stats),
+                        Some(&analysis.dns_stats),
+                    );
                 per_input.push((analysis.path, analysis.dns));
             }
             Err(err) => {

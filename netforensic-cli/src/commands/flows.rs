@@ -20,7 +20,7 @@ fn core_format(format: RecordFormat) -> report::RecordFormat {
     }
 }
 
-pub fn run(args: FlowsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
+pub fn run(args: FlowsArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<u8> {
     let AttributionInputs {
         snapshots,
         options: correlation,
@@ -47,6 +47,13 @@ pub fn run(args: FlowsArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
                 stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
                 inputs::report_damage(name, &analysis.summary);
                 partial |= !analysis.summary.complete();
+                partial |= strict
+                    && inputs::strict_anomalies(
+                        name,
+                        &analysis.summary,
+                        Some(&analysis.decode_stats),
+                        Some(&analysis.dns_stats),
+                    );
                 correlate::attribute(
                     &mut analysis.flows,
                     &snapshots,

@@ -56,7 +56,7 @@ impl<'a> InputInfo<'a> {
     }
 }
 
-pub fn run(args: InfoArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
+pub fn run(args: InfoArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<u8> {
     let mut out = output::open(args.output.output.as_deref())?;
     let mut status = ExitStatus::default();
     let mut first = true;
@@ -74,6 +74,9 @@ pub fn run(args: InfoArgs, stats: &mut RunStats) -> anyhow::Result<u8> {
         stats.add_input(&summary, 0, "");
         inputs::report_damage(name, &summary);
         status.summary(&summary);
+        if strict && inputs::strict_anomalies(name, &summary, None, None) {
+            status.partial();
+        }
         let info = InputInfo::new(name, digest.sha256(), &summary);
         match args.format {
             InfoFormat::Json => {

@@ -5,6 +5,8 @@ use crate::{EXIT_FAILURE, EXIT_PARTIAL};
 use netforensic_core::capture::{
     sha256_file, CaptureReader, CaptureSource, CaptureSummary, HashingReader, Sha256Handle,
 };
+use netforensic_core::decode::DecodeStats;
+use netforensic_core::dns::DnsStats;
 use netforensic_core::escape;
 use std::path::PathBuf;
 
@@ -87,6 +89,36 @@ pub fn report_damage(name: &str, summary: &CaptureSummary) {
             damage.offset, damage.reason, damage.length
         ));
     }
+}
+
+/// `--strict`: report each kind of anomaly met in one input on one line and say whether
+/// there was any (the caller then fails the run). Damage always counts; the decoder's and
+/// DNS tracker's counts when the command ran them.
+pub fn strict_anomalies(
+    name: &str,
+    summary: &CaptureSummary,
+    decode: Option<&DecodeStats>,
+    dns: Option<&DnsStats>,
+) -> bool {
+    let mut kinds: Vec<(u64, &str)> =
+        vec![(summary.damage.len() as u64, "damaged regions skipped")];
+    if let Some(decode) = decode {
+        kinds.push((decode.malformed, "malformed packets"));
+        kinds.push((decode.fragments_dropped, "IP fragments dropped"));
+    }
+    if let Some(dns) = dns {
+        kinds.push((dns.malformed, "malformed DNS messages"));
+        kinds.push((
+            dns.tcp_buffer_overflows,
+            "DNS-over-TCP segments dropped at the buffer bound",
+        ));
+    }
+    let mut any = false;
+    for (count, kind) in kinds.into_iter().filter(|(count, _)| *count > 0) {
+        report_error(&format!("{name}: strict: {count} {kind}"));
+        any = true;
+    }
+    any
 }
 
 /// The exit status over several inputs: the worst outcome wins (DESIGN.md 4.1).

@@ -16,10 +16,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     let mut stats = RunStats::new(cli.stats);
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args, &mut stats),
-        Command::Flows(args) => flows::run(args, &mut stats),
-        Command::Dns(args) => dns::run(args, &mut stats),
-        Command::Info(args) => info::run(args, &mut stats),
+        Command::Analyze(args) => analyze::run(args, &mut stats, cli.strict),
+        Command::Flows(args) => flows::run(args, &mut stats, cli.strict),
+        Command::Dns(args) => dns::run(args, &mut stats, cli.strict),
+        Command::Info(args) => info::run(args, &mut stats, cli.strict),
         Command::Snapshot(args) => snapshot::run(args),
     };
     stats.print();

@@ -48,7 +48,7 @@ fn parse_head(data: &[u8]) -> Result<Option<String>, NotFound> {
         };
     };
     let head = data.get(..head_end).ok_or(NotFound)?;
-    let head = std::str::from_utf8(head).map_err(|_| NotFound)?;
+    let head = text_with_hex_escapes(head);
     let mut lines = head.lines();
     let request_line = lines.next().ok_or(NotFound)?;
     let mut parts = request_line.split(' ');
@@ -65,7 +65,16 @@ fn parse_head(data: &[u8]) -> Result<Option<String>, NotFound> {
     } else {
         target
             .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+            // Userinfo (`user@host`) exists only in a URI's authority, never in a Host
+            // header, whose `@` is part of the (hostile) value and must be kept.
+            .map(|authority| {
+                authority
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or(authority)
+                    .to_string()
+            })
     };
     let host = authority
         .filter(|a| !a.is_empty())
@@ -77,8 +86,21 @@ fn parse_head(data: &[u8]) -> Result<Option<String>, NotFound> {
     }
 }
 
+/// The head as text: valid UTF-8 kept, each invalid byte as `\xNN` (as dns.log shows
+/// bytes), so a Host carrying invalid UTF-8 is still reported, faithfully.
+fn text_with_hex_escapes(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
 fn strip_port(authority: &str) -> &str {
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
     if let Some(rest) = authority.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
@@ -95,6 +117,30 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_host_is_kept_hex_escaped() {
+        // Regression (robust suite, hostile strings): a head with invalid UTF-8 lost its
+        // Host entirely; tshark's http.host shows it.
+        assert_eq!(
+            request_host(b"GET / HTTP/1.1\r\nHost: bad\xff\xfeutf8\r\n\r\n"),
+            Sniff::Found("bad\\xff\\xfeutf8".into())
+        );
+    }
+
+    #[test]
+    fn at_sign_in_host_header_is_kept() {
+        // Regression (robust suite, hostile strings): the Host header `@SUM(1+1)` lost its
+        // `@` to userinfo stripping meant for absolute URIs; tshark's http.host keeps it.
+        assert_eq!(
+            request_host(b"GET / HTTP/1.1\r\nHost: @SUM(1+1)\r\n\r\n"),
+            Sniff::Found("@SUM(1+1)".into())
+        );
+        assert_eq!(
+            request_host(b"GET http://user@proxied.test/x HTTP/1.1\r\n\r\n"),
+            Sniff::Found("proxied.test".into())
+        );
+    }
 
     #[test]
     fn host_header_absolute_uri_and_connect() {

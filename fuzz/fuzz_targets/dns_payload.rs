@@ -1,0 +1,48 @@
+//! Any bytes as a DNS message: the wire parser directly, then the tracker over UDP and over
+//! TCP (length-prefixed, split in two segments) so reassembly and name decompression run.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use netforensic_core::dns::{wire, DnsTracker};
+use netforensic_core::flow::{FlowTouch, Proto};
+use netforensic_core::Timestamp;
+use std::net::{IpAddr, Ipv4Addr};
+
+fn touch(id: u64, proto: Proto, from_orig: bool, resp_p: u16) -> FlowTouch {
+    FlowTouch {
+        id,
+        from_orig,
+        created: from_orig,
+        proto,
+        orig_h: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+        orig_p: 40000,
+        resp_h: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 53)),
+        resp_p,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = wire::parse_message(data, false);
+    let _ = wire::parse_message(data, true);
+    let mut name = String::new();
+    let _ = wire::read_name(data, data.len() / 2, &mut name);
+
+    let mut tracker = DnsTracker::new();
+    for (id, port) in [(1, 53), (2, 137), (3, 5353), (4, 9999)] {
+        tracker.observe(&touch(id, Proto::Udp, true, port), Timestamp(0), None, data);
+        tracker.observe(
+            &touch(id, Proto::Udp, false, port),
+            Timestamp(1_000),
+            None,
+            data,
+        );
+    }
+    let mut framed = Vec::with_capacity(data.len() + 2);
+    framed.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+    framed.extend_from_slice(data);
+    let (first, second) = framed.split_at(framed.len() / 2);
+    let t = touch(5, Proto::Tcp, true, 53);
+    tracker.observe(&t, Timestamp(0), Some(1), first);
+    tracker.observe(&t, Timestamp(1), Some(1 + first.len() as u32), second);
+    let _ = tracker;
+});
