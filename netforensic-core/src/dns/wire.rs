@@ -259,7 +259,11 @@ fn push_label(out: &mut String, label: &[u8]) {
         if b.is_ascii_graphic() && b != b'.' && b != b'\\' {
             out.push(char::from(b.to_ascii_lowercase()));
         } else {
-            let _ = write!(out, "\\x{b:02x}");
+            // Hot for hostile names (every byte escaped): no formatting machinery per byte.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\x");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
     }
 }
