@@ -5,7 +5,7 @@ use super::inputs;
 use crate::args::{AnalyzeArgs, ReportFormat, SocketArgs};
 use crate::stats::{Progress, RunStats};
 use anyhow::Context;
-use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
+use netforensic_core::analysis::{analyze_capture, AnalysisOptions, CaptureAnalysis};
 use netforensic_core::capture::{CaptureSource, HashingReader};
 use netforensic_core::correlate::{self, CorrelateOptions, LocalNet};
 use netforensic_core::report::analyze::{
@@ -16,48 +16,19 @@ use netforensic_core::ErrorKind;
 use std::io::Write;
 
 pub fn run(args: AnalyzeArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<u8> {
-    let AttributionInputs {
-        snapshots,
-        options,
-        partial: snapshots_partial,
-    } = attribution_inputs(&args.sockets)?;
+    let attribution = attribution_inputs(&args.sockets)?;
     let mut report = ReportBuilder::new();
-    report.add_snapshots(&snapshots);
-    let mut analysis_options = AnalysisOptions::default();
+    report.add_snapshots(&attribution.snapshots);
     let mut read_any = false;
-    let mut partial = snapshots_partial;
+    let mut partial = attribution.partial;
     for name in &args.inputs.captures {
         let (source, digest) = source_with_digest(name);
-        let progress = Progress::start(name);
-        analysis_options.progress = progress.counter();
-        let result = analyze_capture(name, source, &analysis_options);
-        drop(progress);
-        let mut analysis = match result {
-            Ok(analysis) => analysis,
-            Err(err) => {
-                inputs::report_error(&err.to_string());
-                partial = true;
-                continue;
-            }
+        let Some(analysis) =
+            analyze_attributed(name, source, &attribution, strict, stats, &mut partial)
+        else {
+            continue;
         };
         read_any = true;
-        stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
-        inputs::report_damage(name, &analysis.summary);
-        partial |= !analysis.summary.complete();
-        partial |= strict
-            && inputs::strict_anomalies(
-                name,
-                &analysis.summary,
-                Some(&analysis.decode_stats),
-                Some(&analysis.dns_stats),
-            );
-        correlate::attribute(
-            &mut analysis.flows,
-            &snapshots,
-            &analysis.process_evidence,
-            &analysis.dns,
-            &options,
-        );
         report.add_input(InputReport::new(name, &analysis.summary, digest.sha256()));
         report.add_packets_with_process(analysis.process_evidence.stats.packets_with_process);
         report.add_flows(&analysis.flows);
@@ -96,6 +67,52 @@ fn source_with_digest(name: &str) -> (CaptureSource, inputs::InputDigest) {
             inputs::InputDigest::File(name.into()),
         )
     }
+}
+
+/// Read one capture (with a progress bar and run statistics), report its damage (and, with
+/// `--strict`, its anomalies), and attribute its flows. `None` when it was unreadable (the
+/// error is reported); `partial` is set when the input or its anomalies call for exit 1.
+pub fn analyze_attributed(
+    name: &str,
+    source: CaptureSource,
+    attribution: &AttributionInputs,
+    strict: bool,
+    stats: &mut RunStats,
+    partial: &mut bool,
+) -> Option<CaptureAnalysis> {
+    let progress = Progress::start(name);
+    let options = AnalysisOptions {
+        progress: progress.counter(),
+        ..AnalysisOptions::default()
+    };
+    let result = analyze_capture(name, source, &options);
+    drop(progress);
+    let mut analysis = match result {
+        Ok(analysis) => analysis,
+        Err(err) => {
+            inputs::report_error(&err.to_string());
+            *partial = true;
+            return None;
+        }
+    };
+    stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
+    inputs::report_damage(name, &analysis.summary);
+    *partial |= !analysis.summary.complete();
+    *partial |= strict
+        && inputs::strict_anomalies(
+            name,
+            &analysis.summary,
+            Some(&analysis.decode_stats),
+            Some(&analysis.dns_stats),
+        );
+    correlate::attribute(
+        &mut analysis.flows,
+        &attribution.snapshots,
+        &analysis.process_evidence,
+        &analysis.dns,
+        &attribution.options,
+    );
+    Some(analysis)
 }
 
 /// Snapshots and attribution settings from the shared socket arguments (`--sockets`,
