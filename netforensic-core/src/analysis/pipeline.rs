@@ -54,61 +54,8 @@ impl Batch {
             self.arena.extend_from_slice(bytes);
             start..self.arena.len()
         };
-        let (shape_transport, payload) = match packet.transport {
-            Transport::Tcp {
-                src_port,
-                dst_port,
-                seq,
-                ack,
-                flags,
-                window,
-                payload,
-                payload_len,
-            } => (
-                Transport::Tcp {
-                    src_port,
-                    dst_port,
-                    seq,
-                    ack,
-                    flags,
-                    window,
-                    payload: &[],
-                    payload_len,
-                },
-                keep(payload),
-            ),
-            Transport::Udp {
-                src_port,
-                dst_port,
-                payload,
-                payload_len,
-            } => (
-                Transport::Udp {
-                    src_port,
-                    dst_port,
-                    payload: &[],
-                    payload_len,
-                },
-                keep(payload),
-            ),
-            Transport::Icmp {
-                v6,
-                icmp_type,
-                code,
-                payload,
-                payload_len,
-            } => (
-                Transport::Icmp {
-                    v6,
-                    icmp_type,
-                    code,
-                    payload: &[],
-                    payload_len,
-                },
-                keep(payload),
-            ),
-            Transport::Other { protocol } => (Transport::Other { protocol }, 0..0),
-        };
+        let payload = keep(packet.transport.payload());
+        let shape_transport = packet.transport.with_payload(&[]);
         let pktap = packet
             .pktap
             .map(|p| [keep(p.comm), keep(p.effective_comm), keep(p.interface)]);
@@ -143,53 +90,10 @@ impl Batch {
 /// The packet again, its slices pointing into `arena`.
 fn attach<'a>(detached: &DetachedPacket, arena: &'a [u8]) -> Packet<'a> {
     let bytes = |range: &Range<usize>| arena.get(range.clone()).unwrap_or_default();
-    let payload = bytes(&detached.payload);
-    let transport = match detached.shape.transport {
-        Transport::Tcp {
-            src_port,
-            dst_port,
-            seq,
-            ack,
-            flags,
-            window,
-            payload_len,
-            ..
-        } => Transport::Tcp {
-            src_port,
-            dst_port,
-            seq,
-            ack,
-            flags,
-            window,
-            payload,
-            payload_len,
-        },
-        Transport::Udp {
-            src_port,
-            dst_port,
-            payload_len,
-            ..
-        } => Transport::Udp {
-            src_port,
-            dst_port,
-            payload,
-            payload_len,
-        },
-        Transport::Icmp {
-            v6,
-            icmp_type,
-            code,
-            payload_len,
-            ..
-        } => Transport::Icmp {
-            v6,
-            icmp_type,
-            code,
-            payload,
-            payload_len,
-        },
-        Transport::Other { protocol } => Transport::Other { protocol },
-    };
+    let transport = detached
+        .shape
+        .transport
+        .with_payload(bytes(&detached.payload));
     let pktap = match (detached.shape.pktap, &detached.pktap) {
         (Some(p), Some([comm, ecomm, interface])) => Some(PktapInfo {
             comm: bytes(comm),

@@ -90,6 +90,69 @@ pub enum Transport<'a> {
     Other { protocol: u8 },
 }
 
+impl<'a> Transport<'a> {
+    /// The captured payload (empty for protocols we do not track).
+    pub fn payload(&self) -> &'a [u8] {
+        match *self {
+            Transport::Tcp { payload, .. }
+            | Transport::Udp { payload, .. }
+            | Transport::Icmp { payload, .. } => payload,
+            Transport::Other { .. } => &[],
+        }
+    }
+
+    /// The same headers over another payload slice (for moving a packet's bytes elsewhere,
+    /// e.g. into a batch that crosses threads).
+    pub fn with_payload<'b>(self, payload: &'b [u8]) -> Transport<'b> {
+        match self {
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                ack,
+                flags,
+                window,
+                payload_len,
+                ..
+            } => Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                ack,
+                flags,
+                window,
+                payload,
+                payload_len,
+            },
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload_len,
+                ..
+            } => Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+                payload_len,
+            },
+            Transport::Icmp {
+                v6,
+                icmp_type,
+                code,
+                payload_len,
+                ..
+            } => Transport::Icmp {
+                v6,
+                icmp_type,
+                code,
+                payload,
+                payload_len,
+            },
+            Transport::Other { protocol } => Transport::Other { protocol },
+        }
+    }
+}
+
 /// Which encapsulation carried the packet, outermost first is not kept: the innermost
 /// tunnel that was removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
