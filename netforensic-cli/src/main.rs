@@ -9,6 +9,12 @@ mod stats;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: the analysis allocates and frees many small objects (connection strings, DNS
+/// answers, names) from several threads; glibc's allocator spent ~17% of a run in malloc/free
+/// and heap consolidation, mimalloc's thread-local free lists a fraction of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit statuses (DESIGN.md 4.1).
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_PARTIAL: u8 = 1;
