@@ -26,6 +26,9 @@ pub struct GeneratorConfig {
     pub seed: u64,
     /// Sessions interleaved at any time (how many flows are live at once).
     pub concurrency: usize,
+    /// Multiplies the gaps between packets (1: about 76 us, 2 minutes per GB). Larger values
+    /// stretch the capture over more time, so that connections time out inside it.
+    pub gap_scale: u64,
 }
 
 impl GeneratorConfig {
@@ -35,6 +38,7 @@ impl GeneratorConfig {
             format,
             seed: 0x6e65_7466_6f72_656e,
             concurrency: 64,
+            gap_scale: 1,
         }
     }
 }
@@ -559,7 +563,7 @@ pub fn generate<W: Write>(config: &GeneratorConfig, out: &mut W) -> io::Result<G
             live.swap_remove(pick);
             continue;
         };
-        sink.ts_micros += 1 + planner.rng.below(150);
+        sink.ts_micros += (1 + planner.rng.below(150)) * config.gap_scale.max(1);
         let (src, dst, sport, dport) = if step.from_client {
             (
                 session.client,

@@ -39,10 +39,10 @@ impl RunStats {
     }
 
     /// Account one input: its reader's summary and how many result records it gave.
-    pub fn add_input(&mut self, summary: &CaptureSummary, records: usize, noun: &'static str) {
+    pub fn add_input(&mut self, summary: &CaptureSummary, records: u64, noun: &'static str) {
         self.packets += summary.packets;
         self.bytes += summary.bytes;
-        self.records += records as u64;
+        self.records += records;
         self.noun = noun;
     }
 

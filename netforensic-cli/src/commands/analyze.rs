@@ -6,8 +6,10 @@ use crate::args::{AnalyzeArgs, ReportFormat, SocketArgs};
 use crate::stats::{Progress, RunStats};
 use anyhow::Context;
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions, CaptureAnalysis};
-use netforensic_core::capture::{CaptureSource, HashingReader};
+use netforensic_core::capture::{CaptureSource, CaptureSummary, HashingReader};
 use netforensic_core::correlate::{self, CorrelateOptions, LocalNet};
+use netforensic_core::decode::DecodeStats;
+use netforensic_core::dns::DnsStats;
 use netforensic_core::report::analyze::{
     write_html, write_json, write_table, InputReport, ReportBuilder,
 };
@@ -95,16 +97,13 @@ pub fn analyze_attributed(
             return None;
         }
     };
-    stats.add_input(&analysis.summary, analysis.flows.len(), "flows");
-    inputs::report_damage(name, &analysis.summary);
-    *partial |= !analysis.summary.complete();
-    *partial |= strict
-        && inputs::strict_anomalies(
-            name,
-            &analysis.summary,
-            Some(&analysis.decode_stats),
-            Some(&analysis.dns_stats),
-        );
+    let read = InputRead {
+        summary: &analysis.summary,
+        decode: &analysis.decode_stats,
+        dns: &analysis.dns_stats,
+        flows: analysis.flows.len() as u64,
+    };
+    account_input(name, &read, strict, stats, partial);
     correlate::attribute(
         &mut analysis.flows,
         &attribution.snapshots,
@@ -113,6 +112,30 @@ pub fn analyze_attributed(
         &attribution.options,
     );
     Some(analysis)
+}
+
+/// What reading one input gave, for [`account_input`].
+pub struct InputRead<'a> {
+    pub summary: &'a CaptureSummary,
+    pub decode: &'a DecodeStats,
+    pub dns: &'a DnsStats,
+    pub flows: u64,
+}
+
+/// Count an input in the run statistics, report its damage (and, with `--strict`, its
+/// anomalies), and set `partial` when either calls for exit 1.
+pub fn account_input(
+    name: &str,
+    read: &InputRead<'_>,
+    strict: bool,
+    stats: &mut RunStats,
+    partial: &mut bool,
+) {
+    stats.add_input(read.summary, read.flows, "flows");
+    inputs::report_damage(name, read.summary);
+    *partial |= !read.summary.complete();
+    *partial |=
+        strict && inputs::strict_anomalies(name, read.summary, Some(read.decode), Some(read.dns));
 }
 
 /// Snapshots and attribution settings from the shared socket arguments (`--sockets`,

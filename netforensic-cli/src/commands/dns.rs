@@ -42,7 +42,7 @@ pub fn run(args: DnsArgs, stats: &mut RunStats, strict: bool) -> anyhow::Result<
         match result {
             Ok(analysis) => {
                 readable += 1;
-                stats.add_input(&analysis.summary, analysis.dns.len(), "DNS records");
+                stats.add_input(&analysis.summary, analysis.dns.len() as u64, "DNS records");
                 for damage in &analysis.summary.damage {
                     eprintln!(
                         "netforensic: {shown}: byte offset {}: skipped {} bytes: {}",

@@ -10,13 +10,16 @@
 
 mod pipeline;
 mod shard;
+mod stream;
 
 use crate::capture::{CaptureReader, CaptureSource, CaptureSummary, FrameMeta};
 use crate::correlate::CaptureEvidence;
+use crate::correlate::InCaptureStats;
 use crate::decode::{DecodeStats, Decoded, Decoder, Packet, Transport, TunnelCarrier};
 use crate::dns::{DnsRecord, DnsStats, Resolution};
 use crate::flow::{Connection, FlowConfig};
 use crate::naming::InFlowName;
+use crate::naming::NameIndex;
 use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use crate::Error;
@@ -24,6 +27,8 @@ use pipeline::ShardPool;
 use shard::{Shard, ShardOutput};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use stream::EpochMerger;
+pub use stream::StreamOutput;
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -39,6 +44,8 @@ pub struct AnalysisOptions {
     /// [`PROGRESS_PACKETS`] packets (for a progress display; relaxed ordering, no effect on
     /// results). One counter per input: it restarts at 0 for each capture analysed.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Packets per epoch of a streamed analysis ([`EPOCH_PACKETS`]; tests use small ones).
+    pub epoch_packets: u64,
 }
 
 /// Packets between two progress updates: rare enough to cost nothing measurable, frequent
@@ -53,6 +60,7 @@ impl Default for AnalysisOptions {
             dns: true,
             naming: true,
             progress: None,
+            epoch_packets: EPOCH_PACKETS,
         }
     }
 }
@@ -85,28 +93,20 @@ pub fn analyze_capture(
     let mut decoder = Decoder::new();
     let progress = options.progress.as_deref();
     let shards = if threads == 1 {
-        let mut shard = Shard::new(options);
-        read_packets(
-            &mut reader,
-            &mut decoder,
-            progress,
-            |now, index, ts, packet, meta| {
-                shard.ingest(now, index, ts, packet, meta.as_deref());
-            },
-        );
-        vec![shard.finish()]
+        let mut sink = InlineSink {
+            shard: Shard::new(options),
+            merger: None,
+        };
+        read_packets(&mut reader, &mut decoder, options, &mut sink);
+        vec![sink.shard.finish()]
     } else {
         std::thread::scope(|scope| {
-            let mut pool = ShardPool::start(scope, threads, options);
-            read_packets(
-                &mut reader,
-                &mut decoder,
-                progress,
-                |now, index, ts, packet, meta| {
-                    pool.ingest(now, index, ts, packet, meta);
-                },
-            );
-            pool.finish()
+            let mut sink = PooledSink {
+                pool: ShardPool::start(scope, threads, options),
+                merger: None,
+            };
+            read_packets(&mut reader, &mut decoder, options, &mut sink);
+            sink.pool.finish().0
         })
     };
     if let Some(progress) = progress {
@@ -119,6 +119,79 @@ pub fn analyze_capture(
         shards,
         options,
     ))
+}
+
+/// What a streamed analysis of one input found (its connections went to the sink).
+pub struct StreamedCapture {
+    pub path: String,
+    pub summary: CaptureSummary,
+    /// Connections written to the sink.
+    pub flows: u64,
+    pub decode_stats: DecodeStats,
+    pub dns_stats: DnsStats,
+    pub evidence_stats: InCaptureStats,
+    /// The sink failed (the analysis stopped there).
+    pub write_error: Option<std::io::Error>,
+}
+
+/// Analyse one input and hand its connections to `output.sink` as they end (see [`stream`]):
+/// memory follows the live connections. DNS transactions are counted, not kept. The same
+/// output for any `options.threads`.
+pub fn analyze_capture_streamed(
+    path: &str,
+    source: CaptureSource,
+    options: &AnalysisOptions,
+    output: StreamOutput<'_>,
+) -> Result<StreamedCapture, Error> {
+    let threads = options
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let mut reader = CaptureReader::from_source(source)?;
+    let mut decoder = Decoder::new();
+    let progress = options.progress.as_deref();
+    let mut merger = EpochMerger::new(path, options.naming || options.dns, output);
+    let (last, remaining_epochs) = if threads == 1 {
+        let mut sink = InlineSink {
+            shard: Shard::new(options),
+            merger: Some(&mut merger),
+        };
+        read_packets(&mut reader, &mut decoder, options, &mut sink);
+        (vec![sink.shard.finish()], Vec::new())
+    } else {
+        std::thread::scope(|scope| {
+            let mut sink = PooledSink {
+                pool: ShardPool::start(scope, threads, options),
+                merger: Some(&mut merger),
+            };
+            read_packets(&mut reader, &mut decoder, options, &mut sink);
+            sink.pool.finish()
+        })
+    };
+    for (_, parts) in remaining_epochs {
+        merger.merge(parts, reader.summary());
+    }
+    let mut dns_stats = DnsStats::default();
+    let mut parts = Vec::with_capacity(last.len());
+    for shard in last {
+        let (epoch, stats) = shard.into_last_epoch();
+        add_dns_stats(&mut dns_stats, &stats);
+        parts.push(epoch);
+    }
+    merger.merge(parts, reader.summary());
+    if let Some(progress) = progress {
+        progress.store(reader.summary().bytes, Ordering::Relaxed);
+    }
+    let (flows, evidence_stats, write_error) = merger.finish();
+    Ok(StreamedCapture {
+        path: path.to_string(),
+        summary: reader.into_summary(),
+        flows,
+        decode_stats: decoder.stats().clone(),
+        dns_stats,
+        evidence_stats,
+        write_error,
+    })
 }
 
 /// Analyse several inputs: side by side on the rayon pool when there are at least as many
@@ -150,18 +223,104 @@ pub fn analyze_captures(
     }
 }
 
+/// Packets between two epoch marks of a streamed analysis: often enough that connections
+/// are written out soon after they end, rarely enough that the per-epoch work (a scan of the
+/// live connections, the merge) costs little.
+pub const EPOCH_PACKETS: u64 = 1 << 16;
+
+/// Where [`read_packets`] hands the decoded packets.
+trait PacketSink {
+    fn packet(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    );
+    /// Epoch `epoch` ends after the packets handed so far (network time `now`).
+    fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary);
+    /// Nobody wants the rest (a streamed output failed).
+    fn stopped(&self) -> bool;
+}
+
+/// Everything inline, on the calling thread (one thread).
+struct InlineSink<'m, 's> {
+    shard: Shard,
+    merger: Option<&'m mut EpochMerger<'s>>,
+}
+
+impl PacketSink for InlineSink<'_, '_> {
+    fn packet(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
+        self.shard.ingest(now, index, ts, packet, meta.as_deref());
+    }
+
+    fn mark(&mut self, _epoch: u64, now: Timestamp, summary: &CaptureSummary) {
+        if let Some(merger) = self.merger.as_deref_mut() {
+            merger.merge(vec![self.shard.drain_epoch(now)], summary);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.merger.as_deref().is_some_and(EpochMerger::stopped)
+    }
+}
+
+/// Shard workers on threads of their own; the calling thread reads and merges.
+struct PooledSink<'p, 'm, 's> {
+    pool: ShardPool<'p>,
+    merger: Option<&'m mut EpochMerger<'s>>,
+}
+
+impl PacketSink for PooledSink<'_, '_, '_> {
+    fn packet(
+        &mut self,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
+        self.pool.ingest(now, index, ts, packet, meta);
+    }
+
+    fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary) {
+        let Some(merger) = self.merger.as_deref_mut() else {
+            return;
+        };
+        self.pool.mark(epoch, now);
+        for (_, parts) in self.pool.completed_epochs() {
+            merger.merge(parts, summary);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.merger.as_deref().is_some_and(EpochMerger::stopped)
+    }
+}
+
 /// Frame and decode every packet, handing each decoded one to `sink` with the capture's
-/// network time (latest packet time so far) and its index in the input; publish progress.
-fn read_packets<F>(
+/// network time (latest packet time so far) and its index in the input; mark an epoch every
+/// `options.epoch_packets` packets; publish progress.
+fn read_packets(
     reader: &mut CaptureReader,
     decoder: &mut Decoder,
-    progress: Option<&AtomicU64>,
-    mut sink: F,
-) where
-    F: FnMut(Timestamp, u64, Timestamp, &Packet<'_>, Option<Box<FrameMeta>>),
-{
+    options: &AnalysisOptions,
+    sink: &mut impl PacketSink,
+) {
+    let progress = options.progress.as_deref();
+    let epoch_packets = options.epoch_packets.max(1);
     let mut now = Timestamp(i64::MIN);
     let mut until_progress = 0u64;
+    let mut until_mark = epoch_packets;
+    let mut epoch = 0u64;
     loop {
         if let Some(progress) = progress {
             if until_progress == 0 {
@@ -178,13 +337,22 @@ fn read_packets<F>(
             now = ts;
         }
         if let Decoded::Packet(packet) = decoder.decode(frame.link_type, ts, frame.data) {
-            sink(now, frame.index, ts, &packet, frame.meta);
+            sink.packet(now, frame.index, ts, &packet, frame.meta);
         }
         // Zeek logs a UDP tunnel's outer connection beside the inner one, and counts the
         // packet there even when the inner packet was a held fragment or malformed.
         if let Some(carrier) = decoder.tunnel_carrier() {
             let outer = carrier_packet(&carrier);
-            sink(now, frame.index | CARRIER_ID_BIT, ts, &outer, None);
+            sink.packet(now, frame.index | CARRIER_ID_BIT, ts, &outer, None);
+        }
+        until_mark -= 1;
+        if until_mark == 0 {
+            until_mark = epoch_packets;
+            sink.mark(epoch, now, reader.summary());
+            epoch += 1;
+            if sink.stopped() {
+                break;
+            }
         }
     }
 }
@@ -236,11 +404,7 @@ fn assemble(
         connections.append(&mut shard.connections);
         dns_records.append(&mut shard.dns_records);
         resolutions.append(&mut shard.resolutions);
-        let stats = shard.dns_stats;
-        dns_stats.messages += stats.messages;
-        dns_stats.malformed += stats.malformed;
-        dns_stats.tcp_buffer_overflows += stats.tcp_buffer_overflows;
-        dns_stats.pending_overflows += stats.pending_overflows;
+        add_dns_stats(&mut dns_stats, &shard.dns_stats);
         in_flow_names.append(&mut shard.in_flow_names);
         services.append(&mut shard.services);
         merge_evidence(
@@ -248,35 +412,16 @@ fn assemble(
             shard.evidence.finish(&summary.darwin_processes),
         );
     }
-    // Unstable is deterministic here: ids (first packet indexes) are unique.
-    connections.sort_unstable_by_key(|c| (c.ts, c.id));
     dns_records.sort_by(|a, b| {
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });
-    resolutions.sort_by(|a, b| {
-        (a.ts, a.client, &a.query, a.addr).cmp(&(b.ts, b.client, &b.query, b.addr))
-    });
-    in_flow_names.sort_by_key(|(id, _)| *id);
-    services.sort_by_key(|(id, _)| *id);
-
-    let mut flows: Vec<FlowRecord> = connections
-        .into_iter()
-        .map(|c| FlowRecord::new(c, path.to_string()))
-        .collect();
-    for flow in &mut flows {
-        if flow.conn.service.is_none() {
-            if let Ok(i) = services.binary_search_by_key(&flow.conn.id, |(id, _)| *id) {
-                flow.conn.service = services.get(i).map(|(_, s)| s.to_string());
-            }
-        }
-    }
+    resolutions.sort_by(resolution_order);
+    let mut flows = flow_records(path, connections, services);
     if options.naming || options.dns {
-        crate::naming::assign_names(
-            &mut flows,
-            &in_flow_names,
-            &resolutions,
-            &summary.name_records,
-        );
+        let mut index = NameIndex::default();
+        index.add_resolutions(resolutions.clone());
+        index.add_name_records(&summary.name_records);
+        name_flows(&mut flows, &index, in_flow_names);
     }
     CaptureAnalysis {
         path: path.to_string(),
@@ -288,6 +433,58 @@ fn assemble(
         dns_stats,
         process_evidence,
     }
+}
+
+/// The order resolutions are indexed in (ties in the ladder keep it).
+fn resolution_order(a: &Resolution, b: &Resolution) -> std::cmp::Ordering {
+    (a.ts, a.client, &a.query, a.addr).cmp(&(b.ts, b.client, &b.query, b.addr))
+}
+
+/// Flow records for finished connections, sorted by first packet time then id, with the
+/// `service` that DNS or the name sniffer recognised where the flow table had none.
+fn flow_records(
+    path: &str,
+    mut connections: Vec<Connection>,
+    mut services: Vec<(u64, &'static str)>,
+) -> Vec<FlowRecord> {
+    // Unstable is deterministic here: ids (first packet indexes) are unique.
+    connections.sort_unstable_by_key(|c| (c.ts, c.id));
+    services.sort_by_key(|(id, _)| *id);
+    connections
+        .into_iter()
+        .map(|mut conn| {
+            if conn.service.is_none() {
+                if let Ok(i) = services.binary_search_by_key(&conn.id, |(id, _)| *id) {
+                    conn.service = services.get(i).map(|(_, s)| s.to_string());
+                }
+            }
+            FlowRecord::new(conn, path.to_string())
+        })
+        .collect()
+}
+
+/// Run the naming ladder over `flows` (in parallel: each flow only reads the index).
+fn name_flows(flows: &mut [FlowRecord], index: &NameIndex, mut in_flow: Vec<(u64, InFlowName)>) {
+    use rayon::prelude::*;
+    in_flow.sort_by_key(|(id, _)| *id);
+    let name_of = |id: u64| {
+        in_flow
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .and_then(|i| in_flow.get(i))
+            .map(|(_, name)| name)
+    };
+    flows
+        .par_iter_mut()
+        .with_min_len(1024)
+        .for_each(|flow| index.name(flow, name_of(flow.conn.id)));
+}
+
+fn add_dns_stats(into: &mut DnsStats, stats: &DnsStats) {
+    into.messages += stats.messages;
+    into.malformed += stats.malformed;
+    into.tcp_buffer_overflows += stats.tcp_buffer_overflows;
+    into.pending_overflows += stats.pending_overflows;
 }
 
 fn merge_evidence(into: &mut CaptureEvidence, part: CaptureEvidence) {

@@ -7,7 +7,7 @@
 //! into the batch's arena once, so the reader's buffers can be reused at once, and no packet
 //! needs an allocation of its own.
 
-use super::shard::{Shard, ShardOutput};
+use super::shard::{EpochOutput, Shard, ShardOutput};
 use super::AnalysisOptions;
 use crate::capture::FrameMeta;
 use crate::decode::{Packet, PktapInfo, Transport};
@@ -38,6 +38,8 @@ struct DetachedPacket {
 struct Batch {
     arena: Vec<u8>,
     packets: Vec<DetachedPacket>,
+    /// After these packets, hand over the epoch (number, network time) that ends here.
+    mark: Option<(u64, Timestamp)>,
 }
 
 impl Batch {
@@ -149,6 +151,10 @@ pub(crate) struct ShardPool<'scope> {
     pending: Vec<Batch>,
     recycled: mpsc::Receiver<Batch>,
     workers: Vec<std::thread::ScopedJoinHandle<'scope, ShardOutput>>,
+    /// Epoch outputs of a streamed analysis: (epoch, output), one per shard and epoch.
+    epochs: mpsc::Receiver<(u64, EpochOutput)>,
+    /// Outputs received for epochs not complete yet.
+    partial: std::collections::BTreeMap<u64, Vec<EpochOutput>>,
 }
 
 impl<'scope> ShardPool<'scope> {
@@ -158,11 +164,15 @@ impl<'scope> ShardPool<'scope> {
         options: &'env AnalysisOptions,
     ) -> Self {
         let (recycle_tx, recycled) = mpsc::channel::<Batch>();
+        // Unbounded, but each shard sends one output per mark and the reader collects them at
+        // every mark.
+        let (epoch_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
         let mut senders = Vec::with_capacity(shards);
         let mut workers = Vec::with_capacity(shards);
         for _ in 0..shards {
             let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
             let recycle = recycle_tx.clone();
+            let epoch_out = epoch_tx.clone();
             senders.push(tx);
             workers.push(scope.spawn(move || {
                 let mut shard = Shard::new(options);
@@ -177,6 +187,9 @@ impl<'scope> ShardPool<'scope> {
                             detached.meta.as_deref(),
                         );
                     }
+                    if let Some((epoch, now)) = batch.mark.take() {
+                        let _ = epoch_out.send((epoch, shard.drain_epoch(now)));
+                    }
                     batch.arena.clear();
                     batch.packets.clear();
                     let _ = recycle.send(batch);
@@ -189,7 +202,37 @@ impl<'scope> ShardPool<'scope> {
             pending: (0..shards).map(|_| Batch::default()).collect(),
             recycled,
             workers,
+            epochs,
+            partial: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// End epoch `epoch` at network time `now` in every shard (after the packets handed so
+    /// far).
+    pub fn mark(&mut self, epoch: u64, now: Timestamp) {
+        for (batch, sender) in self.pending.iter_mut().zip(&self.senders) {
+            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let mut full = std::mem::replace(batch, fresh);
+            full.mark = Some((epoch, now));
+            let _ = sender.send(full);
+        }
+    }
+
+    /// Epochs every shard has handed over since the last call, in order, with the outputs of
+    /// all shards (in no particular order: the merge sorts).
+    pub fn completed_epochs(&mut self) -> Vec<(u64, Vec<EpochOutput>)> {
+        let shards = self.senders.len().max(self.workers.len());
+        while let Ok((epoch, output)) = self.epochs.try_recv() {
+            self.partial.entry(epoch).or_default().push(output);
+        }
+        let mut done = Vec::new();
+        while let Some(entry) = self.partial.first_entry() {
+            if entry.get().len() < shards {
+                break;
+            }
+            done.push(entry.remove_entry());
+        }
+        done
     }
 
     pub fn ingest(
@@ -214,18 +257,30 @@ impl<'scope> ShardPool<'scope> {
         }
     }
 
-    /// Flush what is pending, end the workers and return their shards.
-    pub fn finish(mut self) -> Vec<ShardOutput> {
+    /// Flush what is pending, end the workers and return their shards, with the epochs they
+    /// completed that were not collected yet.
+    pub fn finish(mut self) -> (Vec<ShardOutput>, Vec<(u64, Vec<EpochOutput>)>) {
         for (batch, sender) in self.pending.drain(..).zip(&self.senders) {
             if !batch.packets.is_empty() {
                 let _ = sender.send(batch);
             }
         }
         self.senders.clear();
-        self.workers
+        let workers = std::mem::take(&mut self.workers);
+        let shards = workers.len();
+        let outputs: Vec<ShardOutput> = workers
             .into_iter()
             .filter_map(|worker| worker.join().ok())
-            .collect()
+            .collect();
+        // Every mark reached every worker before it ended, so every epoch is complete.
+        while let Ok((epoch, output)) = self.epochs.try_recv() {
+            self.partial.entry(epoch).or_default().push(output);
+        }
+        let epochs = std::mem::take(&mut self.partial)
+            .into_iter()
+            .filter(|(_, parts)| parts.len() == shards)
+            .collect();
+        (outputs, epochs)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::dns::{DnsRecord, DnsStats, DnsTracker, Resolution};
 use crate::flow::{Connection, FlowTable};
 use crate::naming::{InFlowName, NameSniffer};
 use crate::time::Timestamp;
+use ahash::AHashSet;
 
 /// How often (capture time) finished connections are collected and their inspector state freed.
 const EXPIRY_CHECK_INTERVAL: i64 = Timestamp::NANOS_PER_SEC;
@@ -100,7 +101,50 @@ pub(crate) struct ShardOutput {
     pub evidence: InCaptureEvidence,
 }
 
+/// What a shard of a streamed analysis hands over at an epoch mark: the connections that ended
+/// since the previous mark, and what naming and attribution need to write them out now.
+pub(crate) struct EpochOutput {
+    pub connections: Vec<Connection>,
+    /// Every resolution learned since the previous mark (also on connections still open).
+    pub resolutions: Vec<Resolution>,
+    pub in_flow_names: Vec<(u64, InFlowName)>,
+    pub services: Vec<(u64, &'static str)>,
+    /// Evidence of the ended connections only.
+    pub evidence: InCaptureEvidence,
+}
+
 impl Shard {
+    /// At an epoch mark (a fixed packet count, the same for any number of shards): end every
+    /// connection whose timers ran out by `now`, and hand them over with their names,
+    /// services and evidence. DNS transactions are not kept (a streamed run does not log them).
+    pub fn drain_epoch(&mut self, now: Timestamp) -> EpochOutput {
+        let before = self.finished.len();
+        self.flows.expire_due(now, &mut self.finished);
+        for conn in &self.finished[before..] {
+            self.dns.flow_finished(conn.id);
+            self.names.flow_finished(conn.id);
+        }
+        let connections = std::mem::take(&mut self.finished);
+        let ended: AHashSet<u64> = connections.iter().map(|c| c.id).collect();
+        let is_ended = |id: u64| ended.contains(&id);
+        self.dns.discard_records();
+        let mut services: Vec<(u64, &'static str)> = self
+            .dns
+            .take_dns_flows(is_ended)
+            .into_iter()
+            .map(|id| (id, "dns"))
+            .collect();
+        let (in_flow_names, recognised) = self.names.take_ended(is_ended);
+        services.extend(recognised);
+        EpochOutput {
+            connections,
+            resolutions: self.dns.take_resolutions(),
+            in_flow_names,
+            services,
+            evidence: self.evidence.take_ended(is_ended),
+        }
+    }
+
     pub fn finish(self) -> ShardOutput {
         let Shard {
             flows,
@@ -129,5 +173,29 @@ impl Shard {
             services,
             evidence,
         }
+    }
+}
+
+impl ShardOutput {
+    /// The last epoch of a streamed analysis: everything still held at the end of the input.
+    /// Returns the remaining evidence collector's counters with it.
+    pub fn into_last_epoch(self) -> (EpochOutput, DnsStats) {
+        let ShardOutput {
+            connections,
+            resolutions,
+            dns_stats,
+            in_flow_names,
+            services,
+            evidence,
+            ..
+        } = self;
+        let epoch = EpochOutput {
+            connections,
+            resolutions,
+            in_flow_names,
+            services,
+            evidence,
+        };
+        (epoch, dns_stats)
     }
 }

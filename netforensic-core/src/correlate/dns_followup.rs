@@ -16,6 +16,11 @@ pub const DEFAULT_WINDOW_NANOS: i64 = 5 * Timestamp::NANOS_PER_SEC;
 /// Attribute unattributed DNS flows to the process of the connection that followed.
 /// Returns how many flows were attributed this way.
 pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nanos: i64) -> u64 {
+    // Nothing to follow (the common case without snapshots or in-capture metadata): skip
+    // indexing every flow.
+    if dns.is_empty() || !flows.iter().any(|f| is_primary(f.process.as_ref())) {
+        return 0;
+    }
     // (client, server) -> flows that client opened to that server, attributed by other means.
     let mut followers: HashMap<(IpAddr, IpAddr), Vec<usize>> = HashMap::new();
     let mut by_uid: HashMap<&str, usize> = HashMap::new();

@@ -290,6 +290,22 @@ impl InCaptureEvidence {
         }))
     }
 
+    /// Move the evidence of the connections `ended` says have ended into a collector of its
+    /// own (to be finished now, by a streamed analysis); the counters stay here.
+    pub fn take_ended(&mut self, ended: impl Fn(FlowId) -> bool) -> InCaptureEvidence {
+        let mut taken = InCaptureEvidence::new();
+        if self.flows.is_empty() {
+            return taken;
+        }
+        let ids: Vec<FlowId> = self.flows.keys().copied().filter(|&id| ended(id)).collect();
+        for id in ids {
+            if let Some(flow) = self.flows.remove(&id) {
+                taken.flows.insert(id, flow);
+            }
+        }
+        taken
+    }
+
     /// Resolve Darwin process indexes against the capture's process table, weigh conflicts,
     /// and hand out the evidence per flow.
     pub fn finish(self, darwin_processes: &[DarwinProcess]) -> CaptureEvidence {

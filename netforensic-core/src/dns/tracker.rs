@@ -191,6 +191,32 @@ impl DnsTracker {
         }
     }
 
+    /// The resolutions learned since the last call (a streamed analysis names connections as
+    /// they end, so it needs them as they come).
+    pub fn take_resolutions(&mut self) -> Vec<Resolution> {
+        std::mem::take(&mut self.resolutions)
+    }
+
+    /// Drop the finished transactions: a streamed `flows` run does not log them, and keeping
+    /// them would make memory grow with the capture.
+    pub fn discard_records(&mut self) {
+        self.done.clear();
+    }
+
+    /// Remove and return the DNS-carrying connections `ended` says have ended (sorted).
+    pub fn take_dns_flows(&mut self, ended: impl Fn(FlowId) -> bool) -> Vec<FlowId> {
+        let mut taken = Vec::new();
+        self.dns_flows.retain(|&id| {
+            let end = ended(id);
+            if end {
+                taken.push(id);
+            }
+            !end
+        });
+        taken.sort_unstable();
+        taken
+    }
+
     /// All transactions (sorted by ts, then uid, then trans_id) and every resolution learned.
     /// `uid_of` maps a flow id to its uid.
     pub fn finish(

@@ -398,6 +398,14 @@ impl FlowTable {
         out.append(&mut self.finished);
     }
 
+    /// Like [`FlowTable::expire`], but scan now whatever the scan interval says: a streamed
+    /// analysis collects at fixed packet counts, and which connections end in which collection
+    /// must not depend on when this shard last scanned.
+    pub fn expire_due(&mut self, now: Timestamp, out: &mut Vec<Connection>) {
+        self.next_scan = i64::MIN;
+        self.expire(now, out);
+    }
+
     /// Finish every connection (end of input), sorted by first packet time then id.
     pub fn finish(mut self) -> Vec<Connection> {
         let live = std::mem::take(&mut self.live);

@@ -28,30 +28,78 @@ const MAX_FRESH_NANOS: i64 = 86_400 * Timestamp::NANOS_PER_SEC;
 const MAX_CANDIDATES: usize = 64;
 
 /// Fill `server_name`, `name_source`, `names`, `name_ambiguous` (and `service` where an
-/// in-flow name reveals it) of every flow.
+/// in-flow name reveals it) of every flow, from the whole capture's resolutions.
 pub fn assign_names(
     flows: &mut [FlowRecord],
     in_flow: &[(FlowId, InFlowName)],
     resolutions: &[Resolution],
     nrb: &[NameRecord],
 ) {
+    let mut index = NameIndex::default();
+    index.add_resolutions(resolutions.to_vec());
+    index.add_name_records(nrb);
     let by_flow: AHashMap<FlowId, &InFlowName> = in_flow.iter().map(|(id, n)| (*id, n)).collect();
-    let mut by_nrb: AHashMap<IpAddr, Vec<&str>> = AHashMap::new();
-    for entry in nrb {
-        let names = by_nrb.entry(entry.addr).or_default();
-        names.extend(entry.names.iter().map(String::as_str));
-    }
-    // (client, addr, ts) for this client's answers; (addr, ts) for anyone's.
-    let mut per_client: Vec<&Resolution> = resolutions.iter().collect();
-    per_client.sort_by_key(|r| (r.client, r.addr, r.ts));
-    let mut per_addr: Vec<&Resolution> = resolutions.iter().collect();
-    per_addr.sort_by_key(|r| (r.addr, r.ts));
-
     for flow in flows.iter_mut() {
+        let name = by_flow.get(&flow.conn.id).copied();
+        index.name(flow, name);
+    }
+}
+
+/// What the ladder looks names up in: resolutions (per client and address, and per address,
+/// by time) and NRB entries. Built once for a whole capture, or grown as a streamed analysis
+/// learns more; naming a flow only reads it, so flows can be named in parallel.
+#[derive(Default)]
+pub struct NameIndex {
+    resolutions: Vec<Resolution>,
+    /// Indexes into `resolutions` ordered by (client, addr, ts); ties in arrival order.
+    per_client: Vec<u32>,
+    /// Indexes into `resolutions` ordered by (addr, ts); ties in arrival order.
+    per_addr: Vec<u32>,
+    nrb: AHashMap<IpAddr, Vec<String>>,
+}
+
+impl NameIndex {
+    /// Add resolutions (in the order the capture gave them); existing entries keep their
+    /// place before new ones with equal keys.
+    pub fn add_resolutions(&mut self, new: Vec<Resolution>) {
+        if new.is_empty() {
+            return;
+        }
+        let first = self.resolutions.len();
+        self.resolutions.extend(new);
+        // Bounded by the capture's DNS answers; u32 indexes keep the two orders compact.
+        let new_ids = (first..self.resolutions.len()).filter_map(|i| u32::try_from(i).ok());
+        let all = &self.resolutions;
+        let at = |i: u32| all.get(i as usize);
+        let client_key = |i: &u32| at(*i).map(|r| (r.client, r.addr, r.ts));
+        let addr_key = |i: &u32| at(*i).map(|r| (r.addr, r.ts));
+        let mut fresh: Vec<u32> = new_ids.collect();
+        fresh.sort_by_key(client_key);
+        self.per_client = merge_sorted(std::mem::take(&mut self.per_client), &fresh, client_key);
+        fresh.sort_by_key(|i| *i);
+        fresh.sort_by_key(addr_key);
+        self.per_addr = merge_sorted(std::mem::take(&mut self.per_addr), &fresh, addr_key);
+    }
+
+    pub fn add_name_records(&mut self, records: &[NameRecord]) {
+        for entry in records {
+            let names = self.nrb.entry(entry.addr).or_default();
+            names.extend(entry.names.iter().cloned());
+        }
+    }
+
+    /// Resolutions held (a streamed analysis keeps every answer: a flow that ends late may
+    /// have started right after any of them).
+    pub fn resolution_count(&self) -> usize {
+        self.resolutions.len()
+    }
+
+    /// Name one flow; `in_flow` is the name its client sent inside it, if any.
+    pub fn name(&self, flow: &mut FlowRecord, in_flow: Option<&InFlowName>) {
         let conn = &flow.conn;
         let (client, addr, start) = (conn.orig_h, conn.resp_h, conn.ts);
-        let own = fresh_candidates(
-            &per_client,
+        let own = self.fresh_candidates(
+            &self.per_client,
             |r| (r.client, r.addr).cmp(&(client, addr)),
             start,
         );
@@ -59,7 +107,7 @@ pub fn assign_names(
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
 
-        if let Some(name) = by_flow.get(&conn.id) {
+        if let Some(name) = in_flow {
             chosen = Some((name.name.clone(), name.source));
             push_unique(&mut names, &name.name);
             if flow.conn.service.is_none() {
@@ -81,7 +129,7 @@ pub fn assign_names(
                 flow.name_source = Some(NameSource::Dns);
             }
         }
-        if let Some(nrb_names) = by_nrb.get(&addr) {
+        if let Some(nrb_names) = self.nrb.get(&addr) {
             for n in nrb_names {
                 push_unique(&mut names, n);
             }
@@ -92,7 +140,7 @@ pub fn assign_names(
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = fresh_candidates(&per_addr, |r| r.addr.cmp(&addr), start);
+            let others = self.fresh_candidates(&self.per_addr, |r| r.addr.cmp(&addr), start);
             let queries = distinct_queries(&others);
             for r in &others {
                 push_unique(&mut names, &r.query);
@@ -114,36 +162,50 @@ pub fn assign_names(
         flow.names = names;
         flow.name_ambiguous = ambiguous;
     }
+
+    /// Answers in `sorted` (ordered so that `key_cmp` selects one contiguous group, by ts
+    /// inside it) received at or before `start`, newest first: the newest always, and every
+    /// other one still fresh at `start`.
+    fn fresh_candidates(
+        &self,
+        sorted: &[u32],
+        key_cmp: impl Fn(&Resolution) -> std::cmp::Ordering,
+        start: Timestamp,
+    ) -> Vec<&Resolution> {
+        let at = |i: &u32| self.resolutions.get(*i as usize);
+        let cmp = |i: &u32| at(i).map_or(std::cmp::Ordering::Greater, &key_cmp);
+        let lo = sorted.partition_point(|i| cmp(i).is_lt());
+        let group_end = sorted.partition_point(|i| cmp(i).is_le());
+        let group = sorted.get(lo..group_end).unwrap_or_default();
+        let before = group.partition_point(|i| at(i).is_some_and(|r| r.ts <= start));
+        let mut out = Vec::new();
+        let newest_first = group.get(..before).unwrap_or_default().iter().rev();
+        for (n, r) in newest_first.filter_map(at).take(MAX_CANDIDATES).enumerate() {
+            let fresh_for = i64::from(r.ttl)
+                .saturating_mul(Timestamp::NANOS_PER_SEC)
+                .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
+            if n == 0 || start.nanos_since(r.ts) <= fresh_for {
+                out.push(r);
+            }
+        }
+        out
+    }
 }
 
-/// Answers in `sorted` (ordered so that `key_cmp` selects one contiguous group, by ts inside
-/// it) received at or before `start`, newest first: the newest always, and every other one
-/// still fresh at `start`.
-fn fresh_candidates<'a>(
-    sorted: &[&'a Resolution],
-    key_cmp: impl Fn(&Resolution) -> std::cmp::Ordering,
-    start: Timestamp,
-) -> Vec<&'a Resolution> {
-    let lo = sorted.partition_point(|r| key_cmp(r).is_lt());
-    let group_end = sorted.partition_point(|r| key_cmp(r).is_le());
-    let group = sorted.get(lo..group_end).unwrap_or_default();
-    let before = group.partition_point(|r| r.ts <= start);
-    let mut out = Vec::new();
-    for (i, r) in group
-        .get(..before)
-        .unwrap_or_default()
-        .iter()
-        .rev()
-        .take(MAX_CANDIDATES)
-        .enumerate()
-    {
-        let fresh_for = i64::from(r.ttl)
-            .saturating_mul(Timestamp::NANOS_PER_SEC)
-            .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
-        if i == 0 || start.nanos_since(r.ts) <= fresh_for {
-            out.push(*r);
-        }
+/// Merge two lists sorted by `key`; on equal keys the elements of `old` come first.
+fn merge_sorted<K: Ord>(old: Vec<u32>, new: &[u32], key: impl Fn(&u32) -> K) -> Vec<u32> {
+    if old.is_empty() {
+        return new.to_vec();
     }
+    let mut out = Vec::with_capacity(old.len() + new.len());
+    let mut new = new.iter().peekable();
+    for o in old {
+        while let Some(n) = new.next_if(|n| key(n) < key(&o)) {
+            out.push(*n);
+        }
+        out.push(o);
+    }
+    out.extend(new);
     out
 }
 

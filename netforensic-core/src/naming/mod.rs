@@ -12,7 +12,7 @@ pub mod quic;
 mod sniffer;
 pub mod tls;
 
-pub use ladder::assign_names;
+pub use ladder::{assign_names, NameIndex};
 pub use sniffer::NameSniffer;
 
 use serde::Serialize;

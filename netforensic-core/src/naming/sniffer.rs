@@ -157,6 +157,17 @@ impl NameSniffer {
         self.flows.remove(&id);
     }
 
+    /// Remove and return the names and recognised protocols of the connections `ended` says
+    /// have ended (each sorted by id): a streamed analysis names connections as they end.
+    pub fn take_ended(
+        &mut self,
+        ended: impl Fn(FlowId) -> bool,
+    ) -> (Vec<(FlowId, InFlowName)>, Vec<FlowService>) {
+        let names = take_where(&mut self.found, |(id, _)| ended(*id));
+        let services = take_where(&mut self.services, |(id, _)| ended(*id));
+        (names, services)
+    }
+
     /// Names found per connection (sorted by id).
     pub fn finish(self) -> Vec<(FlowId, InFlowName)> {
         self.finish_with_services().0
@@ -169,6 +180,18 @@ impl NameSniffer {
         self.services.sort_by_key(|(id, _)| *id);
         (self.found, self.services)
     }
+}
+
+/// Move the elements `pick` selects out of `list`, sorted by id (first field).
+fn take_where<T>(
+    list: &mut Vec<(FlowId, T)>,
+    pick: impl Fn(&(FlowId, T)) -> bool,
+) -> Vec<(FlowId, T)> {
+    let (mut taken, kept): (Vec<_>, Vec<_>) =
+        std::mem::take(list).into_iter().partition(|e| pick(e));
+    *list = kept;
+    taken.sort_by_key(|(id, _)| *id);
+    taken
 }
 
 /// Decide from a connection's first client payload what to look for.
