@@ -10,6 +10,7 @@ use netforensic_core::analysis::{
 use netforensic_core::capture::{CaptureReader, CaptureSource, LinkType};
 use netforensic_core::correlate::CorrelateOptions;
 use netforensic_core::decode::Decoder;
+use netforensic_core::sockets::{self, detect};
 use netforensic_core::Timestamp;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +68,18 @@ fn through_everything(data: &[u8]) {
 fn capture_reader_and_analyze_reports_replay() {
     for data in inputs("capture_reader").iter().chain(&inputs("analyze")) {
         through_everything(data);
+    }
+}
+
+#[test]
+fn snapshot_reports_replay() {
+    // As fuzz/fuzz_targets/snapshot.rs: detection and import of the text as it is.
+    for data in inputs("snapshot") {
+        let text = String::from_utf8_lossy(&data);
+        let _ = detect::detect(&text);
+        if let Ok(mut imported) = detect::import(&text) {
+            sockets::name_processes(&mut imported.snapshots);
+        }
     }
 }
 
