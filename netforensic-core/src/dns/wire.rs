@@ -6,6 +6,7 @@
 //! message whose tenth record is damaged must still yield the nine before it. Every read goes
 //! through [`Reader`]-style checked slicing, so no input can panic, loop or allocate unboundedly.
 
+use crate::report::tabular::{addr_text, ADDR_TEXT_MAX};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -365,13 +366,13 @@ fn render_rdata(
         rtype::A => {
             let b: [u8; 4] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V4(Ipv4Addr::from(b));
-            let _ = write!(out, "{addr}");
+            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
             answer.addr = Some(addr);
         }
         rtype::AAAA => {
             let b: [u8; 16] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V6(Ipv6Addr::from(b));
-            let _ = write!(out, "{addr}");
+            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
             answer.addr = Some(addr);
         }
         rtype::CNAME | rtype::NS | rtype::PTR | rtype::DNAME => {
