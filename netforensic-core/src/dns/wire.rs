@@ -139,7 +139,7 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
         ..Message::default()
     };
     let mut pos = HEADER_LEN;
-    let mut name = String::new();
+    let mut name = String::with_capacity(NAME_CAPACITY);
     for index in 0..header.qdcount {
         name.clear();
         let next = match read_name(msg, pos, &mut name) {
@@ -306,12 +306,16 @@ fn skip_name(msg: &[u8], mut pos: usize) -> Result<usize, WireError> {
     }
 }
 
+/// Initial capacity of a rendered name or answer: most fit, longer ones grow as needed.
+const NAME_CAPACITY: usize = 48;
+
 /// Placeholder for a name that could not be read.
 const UNREADABLE_NAME: &str = "<unreadable name>";
 
 /// One record: the answer, the offset after it, and whether its names were all readable.
 fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
-    let mut name = String::new();
+    // Room for a typical owner name up front instead of growing label by label.
+    let mut name = String::with_capacity(NAME_CAPACITY);
     let mut names_ok = true;
     let pos = match read_name(msg, pos, &mut name) {
         Ok(next) => next,
@@ -334,7 +338,7 @@ fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireErro
         name,
         rtype,
         ttl,
-        rendered: String::new(),
+        rendered: String::with_capacity(NAME_CAPACITY),
         addr: None,
         cname_target: None,
         hints: Vec::new(),
