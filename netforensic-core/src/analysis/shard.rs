@@ -157,7 +157,7 @@ impl Shard {
         finished.extend(flows.finish());
         let mut services: Vec<(u64, &'static str)> =
             dns.dns_flows().into_iter().map(|id| (id, "dns")).collect();
-        let uids: std::collections::HashMap<u64, &str> =
+        let uids: ahash::AHashMap<u64, &str> =
             finished.iter().map(|c| (c.id, c.uid.as_str())).collect();
         let (dns_records, resolutions, dns_stats) =
             dns.finish(&|id| uids.get(&id).map(|u| u.to_string()).unwrap_or_default());

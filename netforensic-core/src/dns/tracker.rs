@@ -288,8 +288,9 @@ fn handle_message(
     }
     let header = message.header;
     if !header.is_response {
-        let mut record = new_record(touch, ts, &message);
-        if let Some(q) = &message.question {
+        let mut record = new_record(touch, ts, header.id, None);
+        if let Some(q) = message.question {
+            record.query = Some(q.name);
             record.qclass = Some(q.qclass);
             record.qclass_name = Some(wire::qclass_name(q.qclass));
             record.qtype = Some(q.qtype);
@@ -314,7 +315,10 @@ fn handle_message(
         .position(|r| r.trans_id == header.id)
         .and_then(|i| state.pending.remove(i));
     let was_paired = paired.is_some();
-    let mut record = paired.unwrap_or_else(|| new_record(touch, ts, &message));
+    let mut record = paired.unwrap_or_else(|| {
+        let query = message.question.as_ref().map(|q| q.name.clone());
+        new_record(touch, ts, header.id, query)
+    });
     if record.query.is_none() {
         // Zeek: without a question, the first answer's owner name stands for the query.
         record.query = message
@@ -336,10 +340,6 @@ fn handle_message(
             record.rtt_nanos = Some(ts.nanos_since(record.ts));
         }
     }
-    for answer in &message.answers {
-        record.answers.push(answer.rendered.clone());
-        record.ttls.push(answer.ttl);
-    }
     if was_paired && state.kind == Kind::Candidate && !state.confirmed {
         state.confirmed = true;
     }
@@ -350,6 +350,13 @@ fn handle_message(
     };
     if state.kind == Kind::Dns || state.confirmed {
         learn_resolutions(&message, client, ts, resolutions);
+    }
+    // The message is done with: its renderings move into the record instead of being copied.
+    record.answers.reserve(message.answers.len());
+    record.ttls.reserve(message.answers.len());
+    for answer in message.answers {
+        record.answers.push(answer.rendered);
+        record.ttls.push(answer.ttl);
     }
     emit(state, touch.id, record, done);
 }
@@ -367,7 +374,7 @@ fn emit(state: &mut FlowDns, id: FlowId, record: DnsRecord, done: &mut Vec<(Flow
     }
 }
 
-fn new_record(touch: &FlowTouch, ts: Timestamp, message: &Message) -> DnsRecord {
+fn new_record(touch: &FlowTouch, ts: Timestamp, trans_id: u16, query: Option<String>) -> DnsRecord {
     DnsRecord {
         ts,
         uid: String::new(),
@@ -376,9 +383,9 @@ fn new_record(touch: &FlowTouch, ts: Timestamp, message: &Message) -> DnsRecord 
         resp_h: touch.resp_h,
         resp_p: touch.resp_p,
         proto: touch.proto,
-        trans_id: message.header.id,
+        trans_id,
         rtt_nanos: None,
-        query: message.question.as_ref().map(|q| q.name.clone()),
+        query,
         qclass: None,
         qclass_name: None,
         qtype: None,

@@ -6,6 +6,7 @@
 //! message whose tenth record is damaged must still yield the nine before it. Every read goes
 //! through [`Reader`]-style checked slicing, so no input can panic, loop or allocate unboundedly.
 
+use crate::report::tabular::{addr_text, ADDR_TEXT_MAX};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -138,7 +139,7 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
         ..Message::default()
     };
     let mut pos = HEADER_LEN;
-    let mut name = String::new();
+    let mut name = String::with_capacity(NAME_CAPACITY);
     for index in 0..header.qdcount {
         name.clear();
         let next = match read_name(msg, pos, &mut name) {
@@ -305,12 +306,16 @@ fn skip_name(msg: &[u8], mut pos: usize) -> Result<usize, WireError> {
     }
 }
 
+/// Initial capacity of a rendered name or answer: most fit, longer ones grow as needed.
+const NAME_CAPACITY: usize = 48;
+
 /// Placeholder for a name that could not be read.
 const UNREADABLE_NAME: &str = "<unreadable name>";
 
 /// One record: the answer, the offset after it, and whether its names were all readable.
 fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
-    let mut name = String::new();
+    // Room for a typical owner name up front instead of growing label by label.
+    let mut name = String::with_capacity(NAME_CAPACITY);
     let mut names_ok = true;
     let pos = match read_name(msg, pos, &mut name) {
         Ok(next) => next,
@@ -333,7 +338,7 @@ fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireErro
         name,
         rtype,
         ttl,
-        rendered: String::new(),
+        rendered: String::with_capacity(NAME_CAPACITY),
         addr: None,
         cname_target: None,
         hints: Vec::new(),
@@ -365,13 +370,13 @@ fn render_rdata(
         rtype::A => {
             let b: [u8; 4] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V4(Ipv4Addr::from(b));
-            let _ = write!(out, "{addr}");
+            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
             answer.addr = Some(addr);
         }
         rtype::AAAA => {
             let b: [u8; 16] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V6(Ipv6Addr::from(b));
-            let _ = write!(out, "{addr}");
+            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
             answer.addr = Some(addr);
         }
         rtype::CNAME | rtype::NS | rtype::PTR | rtype::DNAME => {

@@ -124,6 +124,16 @@ pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // Almost every string needs no escape: a branch-free scan (vectorised) decides that, so
+    // the common case is one copy instead of a per-byte loop.
+    let plain = bytes.iter().fold(true, |plain, &b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     // Copy runs of plain bytes at once; stop only at bytes that need an escape.
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
