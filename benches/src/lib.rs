@@ -1,6 +1,7 @@
 //! Benchmark support for netforensic: a deterministic capture generator ([`generator`]).
 #![forbid(unsafe_code)]
 
+pub mod flood;
 pub mod generator;
 
 /// Parse a size like `1G`, `200M`, `64k` or `12345` (bytes, powers of 1024).
