@@ -24,7 +24,7 @@ use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
-use shard::{Shard, ShardOutput};
+use shard::{EpochOutput, Shard, ShardOutput};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use stream::EpochMerger;
@@ -85,30 +85,10 @@ pub fn analyze_capture(
     source: CaptureSource,
     options: &AnalysisOptions,
 ) -> Result<CaptureAnalysis, Error> {
-    let threads = options
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .max(1);
     let mut reader = CaptureReader::from_source(source)?;
     let mut decoder = Decoder::new();
     let progress = options.progress.as_deref();
-    let shards = if threads == 1 {
-        let mut sink = InlineSink {
-            shard: Shard::new(options),
-            merger: None,
-        };
-        read_packets(&mut reader, &mut decoder, options, &mut sink);
-        vec![sink.shard.finish()]
-    } else {
-        std::thread::scope(|scope| {
-            let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options),
-                merger: None,
-            };
-            read_packets(&mut reader, &mut decoder, options, &mut sink);
-            sink.pool.finish().0
-        })
-    };
+    let (shards, _) = run_shards(&mut reader, &mut decoder, options, None);
     if let Some(progress) = progress {
         progress.store(reader.summary().bytes, Ordering::Relaxed);
     }
@@ -143,31 +123,12 @@ pub fn analyze_capture_streamed(
     options: &AnalysisOptions,
     output: StreamOutput<'_>,
 ) -> Result<StreamedCapture, Error> {
-    let threads = options
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .max(1);
     let mut reader = CaptureReader::from_source(source)?;
     let mut decoder = Decoder::new();
     let progress = options.progress.as_deref();
     let mut merger = EpochMerger::new(path, options.naming || options.dns, output);
-    let (last, remaining_epochs) = if threads == 1 {
-        let mut sink = InlineSink {
-            shard: Shard::new(options),
-            merger: Some(&mut merger),
-        };
-        read_packets(&mut reader, &mut decoder, options, &mut sink);
-        (vec![sink.shard.finish()], Vec::new())
-    } else {
-        std::thread::scope(|scope| {
-            let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options),
-                merger: Some(&mut merger),
-            };
-            read_packets(&mut reader, &mut decoder, options, &mut sink);
-            sink.pool.finish()
-        })
-    };
+    let (last, remaining_epochs) =
+        run_shards(&mut reader, &mut decoder, options, Some(&mut merger));
     for (_, parts) in remaining_epochs {
         merger.merge(parts, reader.summary());
     }
@@ -192,6 +153,38 @@ pub fn analyze_capture_streamed(
         evidence_stats,
         write_error,
     })
+}
+
+/// Read every packet into the shards: inline with one thread, else on shard workers (see
+/// [`pipeline`]). With a merger (a streamed analysis) each epoch is merged as it completes.
+/// Returns the finished shards and, from workers, the epochs not merged yet.
+fn run_shards(
+    reader: &mut CaptureReader,
+    decoder: &mut Decoder,
+    options: &AnalysisOptions,
+    merger: Option<&mut EpochMerger<'_>>,
+) -> (Vec<ShardOutput>, Vec<(u64, Vec<EpochOutput>)>) {
+    let threads = options
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    if threads == 1 {
+        let mut sink = InlineSink {
+            shard: Shard::new(options),
+            merger,
+        };
+        read_packets(reader, decoder, options, &mut sink);
+        (vec![sink.shard.finish()], Vec::new())
+    } else {
+        std::thread::scope(|scope| {
+            let mut sink = PooledSink {
+                pool: ShardPool::start(scope, threads, options),
+                merger,
+            };
+            read_packets(reader, decoder, options, &mut sink);
+            sink.pool.finish()
+        })
+    }
 }
 
 /// Analyse several inputs: side by side on the rayon pool when there are at least as many
