@@ -483,7 +483,10 @@ fn add_dns_stats(into: &mut DnsStats, stats: &DnsStats) {
 fn merge_evidence(into: &mut CaptureEvidence, part: CaptureEvidence) {
     into.flows.extend(part.flows);
     into.local_addrs.extend(part.local_addrs);
-    let (a, b) = (&mut into.stats, part.stats);
+    add_evidence_stats(&mut into.stats, &part.stats);
+}
+
+fn add_evidence_stats(a: &mut InCaptureStats, b: &InCaptureStats) {
     a.packets_with_process += b.packets_with_process;
     a.flows_with_process += b.flows_with_process;
     a.flows_dropped += b.flows_dropped;

@@ -16,7 +16,7 @@
 //! lookup (the `analyze` report and `flows --sockets` keep the whole capture for it).
 
 use super::shard::EpochOutput;
-use super::{flow_records, merge_evidence, name_flows, resolution_order};
+use super::{add_evidence_stats, flow_records, merge_evidence, name_flows, resolution_order};
 use crate::capture::CaptureSummary;
 use crate::correlate::{self, CaptureEvidence, CorrelateOptions, InCaptureStats};
 use crate::naming::NameIndex;
@@ -99,7 +99,7 @@ impl<'s> EpochMerger<'s> {
         }
         // Attribution sees every local address learned so far, not only this epoch's.
         let epoch_stats = std::mem::take(&mut evidence.stats);
-        add_stats(&mut self.evidence.stats, &epoch_stats);
+        add_evidence_stats(&mut self.evidence.stats, &epoch_stats);
         self.evidence
             .local_addrs
             .extend(evidence.local_addrs.drain());
@@ -122,12 +122,4 @@ impl<'s> EpochMerger<'s> {
     pub fn finish(self) -> (u64, InCaptureStats, Option<io::Error>) {
         (self.flows, self.evidence.stats, self.error)
     }
-}
-
-fn add_stats(a: &mut InCaptureStats, b: &InCaptureStats) {
-    a.packets_with_process += b.packets_with_process;
-    a.flows_with_process += b.flows_with_process;
-    a.flows_dropped += b.flows_dropped;
-    a.unresolved_darwin_indexes += b.unresolved_darwin_indexes;
-    a.ambiguous_sides += b.ambiguous_sides;
 }
