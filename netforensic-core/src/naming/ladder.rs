@@ -47,14 +47,15 @@ pub fn assign_names(
 
 /// What the ladder looks names up in: resolutions (per client and address, and per address,
 /// by time) and NRB entries. Built once for a whole capture, or grown as a streamed analysis
-/// learns more; naming a flow only reads it, so flows can be named in parallel.
+/// learns more (adding costs the same whenever it happens: no global re-sort); naming a flow
+/// only reads it, so flows can be named in parallel.
 #[derive(Default)]
 pub struct NameIndex {
     resolutions: Vec<Resolution>,
-    /// Indexes into `resolutions` ordered by (client, addr, ts); ties in arrival order.
-    per_client: Vec<u32>,
-    /// Indexes into `resolutions` ordered by (addr, ts); ties in arrival order.
-    per_addr: Vec<u32>,
+    /// Indexes into `resolutions` per (client, addr), by ts; ties in arrival order.
+    per_client: AHashMap<(IpAddr, IpAddr), Vec<u32>>,
+    /// Indexes into `resolutions` per addr, by ts; ties in arrival order.
+    per_addr: AHashMap<IpAddr, Vec<u32>>,
     nrb: AHashMap<IpAddr, Vec<String>>,
 }
 
@@ -62,23 +63,24 @@ impl NameIndex {
     /// Add resolutions (in the order the capture gave them); existing entries keep their
     /// place before new ones with equal keys.
     pub fn add_resolutions(&mut self, new: Vec<Resolution>) {
-        if new.is_empty() {
-            return;
+        self.resolutions.reserve(new.len());
+        for resolution in new {
+            // Bounded by the capture's DNS answers; u32 indexes keep the groups compact.
+            let Ok(id) = u32::try_from(self.resolutions.len()) else {
+                return;
+            };
+            let (client, addr, ts) = (resolution.client, resolution.addr, resolution.ts);
+            self.resolutions.push(resolution);
+            let all = &self.resolutions;
+            let by_time = |group: &mut Vec<u32>| {
+                // Answers arrive almost in time order: this is nearly always a push.
+                let at =
+                    group.partition_point(|i| all.get(*i as usize).is_some_and(|r| r.ts <= ts));
+                group.insert(at, id);
+            };
+            by_time(self.per_client.entry((client, addr)).or_default());
+            by_time(self.per_addr.entry(addr).or_default());
         }
-        let first = self.resolutions.len();
-        self.resolutions.extend(new);
-        // Bounded by the capture's DNS answers; u32 indexes keep the two orders compact.
-        let new_ids = (first..self.resolutions.len()).filter_map(|i| u32::try_from(i).ok());
-        let all = &self.resolutions;
-        let at = |i: u32| all.get(i as usize);
-        let client_key = |i: &u32| at(*i).map(|r| (r.client, r.addr, r.ts));
-        let addr_key = |i: &u32| at(*i).map(|r| (r.addr, r.ts));
-        let mut fresh: Vec<u32> = new_ids.collect();
-        fresh.sort_by_key(client_key);
-        self.per_client = merge_sorted(std::mem::take(&mut self.per_client), &fresh, client_key);
-        fresh.sort_by_key(|i| *i);
-        fresh.sort_by_key(addr_key);
-        self.per_addr = merge_sorted(std::mem::take(&mut self.per_addr), &fresh, addr_key);
     }
 
     pub fn add_name_records(&mut self, records: &[NameRecord]) {
@@ -98,11 +100,7 @@ impl NameIndex {
     pub fn name(&self, flow: &mut FlowRecord, in_flow: Option<&InFlowName>) {
         let conn = &flow.conn;
         let (client, addr, start) = (conn.orig_h, conn.resp_h, conn.ts);
-        let own = self.fresh_candidates(
-            &self.per_client,
-            |r| (r.client, r.addr).cmp(&(client, addr)),
-            start,
-        );
+        let own = self.fresh_candidates(self.per_client.get(&(client, addr)), start);
         let mut names: Vec<String> = Vec::new();
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
@@ -140,7 +138,7 @@ impl NameIndex {
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = self.fresh_candidates(&self.per_addr, |r| r.addr.cmp(&addr), start);
+            let others = self.fresh_candidates(self.per_addr.get(&addr), start);
             let queries = distinct_queries(&others);
             for r in &others {
                 push_unique(&mut names, &r.query);
@@ -163,20 +161,11 @@ impl NameIndex {
         flow.name_ambiguous = ambiguous;
     }
 
-    /// Answers in `sorted` (ordered so that `key_cmp` selects one contiguous group, by ts
-    /// inside it) received at or before `start`, newest first: the newest always, and every
-    /// other one still fresh at `start`.
-    fn fresh_candidates(
-        &self,
-        sorted: &[u32],
-        key_cmp: impl Fn(&Resolution) -> std::cmp::Ordering,
-        start: Timestamp,
-    ) -> Vec<&Resolution> {
+    /// Answers of `group` (ordered by ts) received at or before `start`, newest first: the
+    /// newest always, and every other one still fresh at `start`.
+    fn fresh_candidates(&self, group: Option<&Vec<u32>>, start: Timestamp) -> Vec<&Resolution> {
         let at = |i: &u32| self.resolutions.get(*i as usize);
-        let cmp = |i: &u32| at(i).map_or(std::cmp::Ordering::Greater, &key_cmp);
-        let lo = sorted.partition_point(|i| cmp(i).is_lt());
-        let group_end = sorted.partition_point(|i| cmp(i).is_le());
-        let group = sorted.get(lo..group_end).unwrap_or_default();
+        let group = group.map(Vec::as_slice).unwrap_or_default();
         let before = group.partition_point(|i| at(i).is_some_and(|r| r.ts <= start));
         let mut out = Vec::new();
         let newest_first = group.get(..before).unwrap_or_default().iter().rev();
@@ -190,23 +179,6 @@ impl NameIndex {
         }
         out
     }
-}
-
-/// Merge two lists sorted by `key`; on equal keys the elements of `old` come first.
-fn merge_sorted<K: Ord>(old: Vec<u32>, new: &[u32], key: impl Fn(&u32) -> K) -> Vec<u32> {
-    if old.is_empty() {
-        return new.to_vec();
-    }
-    let mut out = Vec::with_capacity(old.len() + new.len());
-    let mut new = new.iter().peekable();
-    for o in old {
-        while let Some(n) = new.next_if(|n| key(n) < key(&o)) {
-            out.push(*n);
-        }
-        out.push(o);
-    }
-    out.extend(new);
-    out
 }
 
 /// Distinct question names (case-insensitive), newest first.
