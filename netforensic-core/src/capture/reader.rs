@@ -207,6 +207,7 @@ impl CaptureReader {
                 self.state = State::Done;
                 return None;
             }
+            self.input.prefault(self.pos);
             let step = match self.state {
                 State::Pcap(layout) => self.step_pcap(layout),
                 State::Pcapng => self.step_pcapng(),
@@ -752,8 +753,9 @@ impl AsRef<[u8]> for ArcBytes {
 
 /// Map a capture file read-only.
 ///
-/// The one `unsafe` block of the crate: a memory map is what makes multi-gigabyte captures
-/// readable at memory speed and splittable into byte ranges for parallel workers (issue 5).
+/// One of the crate's two `unsafe` blocks (the other is `input::prefetch`): a memory map is
+/// what makes multi-gigabyte captures readable at memory speed and splittable into byte ranges
+/// for parallel workers (issue 5).
 #[allow(unsafe_code)]
 fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the map is read-only and private; we never create a mutable view. The remaining
