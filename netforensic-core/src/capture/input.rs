@@ -12,8 +12,6 @@ enum Bytes {
     Empty,
     Mapped {
         map: memmap2::Mmap,
-        /// Page tables are filled up to here ([`Input::prefault`]).
-        populated: u64,
         /// Cache lines up to here were requested.
         prefetched: u64,
     },
@@ -42,11 +40,7 @@ impl Input {
     }
 
     pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
-        Self::whole(Bytes::Mapped {
-            map,
-            populated: 0,
-            prefetched: 0,
-        })
+        Self::whole(Bytes::Mapped { map, prefetched: 0 })
     }
 
     pub(crate) fn shared(bytes: Arc<[u8]>) -> Self {
@@ -107,22 +101,17 @@ impl Input {
         self.base + self.window().len() as u64
     }
 
-    /// A mapped file's pages are faulted in one by one on first touch (the kernel maps a few
-    /// neighbours per fault): several percent of a whole run. Mapping them a chunk ahead of
-    /// the reader, in one call per chunk, costs a fraction of that. Cheap to call per record;
-    /// nothing for other inputs, and a failure only means the pages fault in as before.
-    pub(crate) fn prefault(&mut self, at: u64) {
-        let Bytes::Mapped {
-            map,
-            populated,
-            prefetched,
-        } = &mut self.bytes
-        else {
+    /// Walking a mapped file's records is bound by memory latency (each record header is a
+    /// cache miss, even with the kernel's read-ahead): request every cache line a distance
+    /// ahead of the reader. Cheap to call per record; nothing for other inputs (a stream's
+    /// buffer was just written by `read`, so it is in cache).
+    pub(crate) fn prefetch_ahead(&mut self, at: u64) {
+        let Bytes::Mapped { map, prefetched } = &mut self.bytes else {
             return;
         };
         // Every cache line between the last one requested and `at`'s, a distance ahead.
         let until = at.saturating_add(PREFETCH_DISTANCE);
-        let mut line = (*prefetched).max(until.saturating_sub(PREFETCH_DISTANCE)) & !63;
+        let mut line = (*prefetched).max(at) & !63;
         while line < until {
             if let Some(ahead) = usize::try_from(line).ok().and_then(|l| map.get(l..)) {
                 prefetch(ahead);
@@ -130,19 +119,6 @@ impl Input {
             line += 64;
         }
         *prefetched = line;
-        if at.saturating_add(PREFAULT_CHUNK / 2) < *populated {
-            return;
-        }
-        let from = (*populated).max(at);
-        let len = (map.len() as u64).saturating_sub(from).min(PREFAULT_CHUNK);
-        if len > 0 {
-            let (Ok(from_usize), Ok(len_usize)) = (usize::try_from(from), usize::try_from(len))
-            else {
-                return;
-            };
-            let _ = map.advise_range(memmap2::Advice::PopulateRead, from_usize, len_usize);
-        }
-        *populated = from + len.max(1);
     }
 
     /// The `len` bytes at absolute offset `at`, if held.
@@ -224,10 +200,6 @@ impl Input {
         len.saturating_sub(rel)
     }
 }
-
-/// A mapped file's page tables are filled this far ahead of the reader (bytes): large enough
-/// that the calls cost nothing, small enough to stay ahead of the first touch.
-const PREFAULT_CHUNK: u64 = 4 * 1024 * 1024;
 
 /// How far ahead of the record being read its successors' cache lines are requested (bytes).
 const PREFETCH_DISTANCE: u64 = 2048;

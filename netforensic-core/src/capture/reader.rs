@@ -207,7 +207,7 @@ impl CaptureReader {
                 self.state = State::Done;
                 return None;
             }
-            self.input.prefault(self.pos);
+            self.input.prefetch_ahead(self.pos);
             let step = match self.state {
                 State::Pcap(layout) => self.step_pcap(layout),
                 State::Pcapng => self.step_pcapng(),
