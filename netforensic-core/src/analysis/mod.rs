@@ -178,7 +178,7 @@ fn run_shards(
     } else {
         std::thread::scope(|scope| {
             let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options),
+                pool: ShardPool::start(scope, threads, options, reader.shared_input()),
                 merger,
             };
             read_packets(reader, decoder, options, &mut sink);

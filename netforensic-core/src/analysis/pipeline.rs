@@ -3,13 +3,14 @@
 //! its connection; shard workers run the flow tables and inspectors. A connection's packets all
 //! reach one shard in capture order, so results are identical for any number of shards.
 //!
-//! Packets cross threads in batches: the bytes a shard needs (payload, PKTAP strings) are copied
-//! into the batch's arena once, so the reader's buffers can be reused at once, and no packet
-//! needs an allocation of its own.
+//! Packets cross threads in batches. The bytes a shard needs (payload, PKTAP strings) travel
+//! by position when they are slices of an input held whole in memory (a mapped file: no copy),
+//! else they are copied into the batch's arena once, so the reader's buffers can be reused at
+//! once; no packet needs an allocation of its own.
 
 use super::shard::{EpochOutput, Shard, ShardOutput};
 use super::AnalysisOptions;
-use crate::capture::FrameMeta;
+use crate::capture::{FrameMeta, SharedInput};
 use crate::decode::{Packet, PktapInfo, Transport};
 use crate::time::Timestamp;
 use std::net::IpAddr;
@@ -22,15 +23,25 @@ const BATCH_PACKETS: usize = 2048;
 /// Batches in flight per shard before the reader waits (bounds memory on fast inputs).
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// A packet whose borrowed bytes were moved into a batch arena.
+/// Where the bytes of a detached slice are.
+#[derive(Clone, Debug)]
+enum Span {
+    /// In the batch's arena.
+    Arena(Range<usize>),
+    /// In the shared input (see [`SharedInput::position_of`]).
+    Input(Range<usize>),
+}
+
+/// A packet whose borrowed bytes were detached: located in the shared input, or moved into
+/// a batch arena.
 struct DetachedPacket {
     now: Timestamp,
     index: u64,
     ts: Timestamp,
     /// The packet with empty payload and PKTAP slices; `attach` puts them back.
     shape: Packet<'static>,
-    payload: Range<usize>,
-    pktap: Option<[Range<usize>; 3]>,
+    payload: Span,
+    pktap: Option<[Span; 3]>,
     meta: Option<Box<FrameMeta>>,
 }
 
@@ -45,6 +56,7 @@ struct Batch {
 impl Batch {
     fn push(
         &mut self,
+        input: Option<&SharedInput>,
         now: Timestamp,
         index: u64,
         ts: Timestamp,
@@ -52,9 +64,13 @@ impl Batch {
         meta: Option<Box<FrameMeta>>,
     ) {
         let mut keep = |bytes: &[u8]| {
+            if let Some(range) = input.and_then(|input| input.position_of(bytes)) {
+                return Span::Input(range);
+            }
+            // Reassembled fragments, decompressed or streamed input: copied.
             let start = self.arena.len();
             self.arena.extend_from_slice(bytes);
-            start..self.arena.len()
+            Span::Arena(start..self.arena.len())
         };
         let payload = keep(packet.transport.payload());
         let shape_transport = packet.transport.with_payload(&[]);
@@ -89,9 +105,19 @@ impl Batch {
     }
 }
 
-/// The packet again, its slices pointing into `arena`.
-fn attach<'a>(detached: &DetachedPacket, arena: &'a [u8]) -> Packet<'a> {
-    let bytes = |range: &Range<usize>| arena.get(range.clone()).unwrap_or_default();
+/// The packet again, its slices pointing into `arena` or the shared input.
+fn attach<'a>(
+    detached: &DetachedPacket,
+    arena: &'a [u8],
+    input: Option<&'a SharedInput>,
+) -> Packet<'a> {
+    let bytes = |span: &Span| -> &'a [u8] {
+        let found = match span {
+            Span::Arena(range) => arena.get(range.clone()),
+            Span::Input(range) => input.and_then(|input| input.bytes().get(range.clone())),
+        };
+        found.unwrap_or_default()
+    };
     let transport = detached
         .shape
         .transport
@@ -147,6 +173,8 @@ fn endpoint_hash(addr: IpAddr, port: u16) -> u64 {
 
 /// Hands packets to shard workers and collects the shards when the input ends.
 pub(crate) struct ShardPool<'scope> {
+    /// The input, when held whole in memory: packets' bytes are passed by position.
+    input: Option<SharedInput>,
     senders: Vec<mpsc::SyncSender<Batch>>,
     pending: Vec<Batch>,
     recycled: mpsc::Receiver<Batch>,
@@ -162,6 +190,7 @@ impl<'scope> ShardPool<'scope> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         shards: usize,
         options: &'env AnalysisOptions,
+        input: Option<SharedInput>,
     ) -> Self {
         let (recycle_tx, recycled) = mpsc::channel::<Batch>();
         // Unbounded, but each shard sends one output per mark and the reader collects them at
@@ -173,12 +202,13 @@ impl<'scope> ShardPool<'scope> {
             let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
             let recycle = recycle_tx.clone();
             let epoch_out = epoch_tx.clone();
+            let input = input.clone();
             senders.push(tx);
             workers.push(scope.spawn(move || {
                 let mut shard = Shard::new(options);
                 for mut batch in rx {
                     for detached in &batch.packets {
-                        let packet = attach(detached, &batch.arena);
+                        let packet = attach(detached, &batch.arena, input.as_ref());
                         shard.ingest(
                             detached.now,
                             detached.index,
@@ -198,6 +228,7 @@ impl<'scope> ShardPool<'scope> {
             }));
         }
         ShardPool {
+            input,
             senders,
             pending: (0..shards).map(|_| Batch::default()).collect(),
             recycled,
@@ -247,7 +278,7 @@ impl<'scope> ShardPool<'scope> {
         let Some(batch) = self.pending.get_mut(shard) else {
             return;
         };
-        batch.push(now, index, ts, packet, meta);
+        batch.push(self.input.as_ref(), now, index, ts, packet, meta);
         if batch.packets.len() >= BATCH_PACKETS {
             let fresh = self.recycled.try_recv().unwrap_or_default();
             let full = std::mem::replace(batch, fresh);
@@ -347,8 +378,28 @@ mod tests {
     fn detach_then_attach_restores_the_packet() {
         let original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"hello");
         let mut batch = Batch::default();
-        batch.push(Timestamp(5), 3, Timestamp(4), &original, None);
-        let restored = attach(&batch.packets[0], &batch.arena);
+        batch.push(None, Timestamp(5), 3, Timestamp(4), &original, None);
+        assert!(matches!(batch.packets[0].payload, Span::Arena(_)));
+        let restored = attach(&batch.packets[0], &batch.arena, None);
+        assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+    }
+
+    #[test]
+    fn slices_of_the_shared_input_travel_by_position() {
+        let bytes: std::sync::Arc<[u8]> = b"xxhelloyycurlhelperen0".to_vec().into();
+        let input = SharedInput::in_memory(bytes.clone());
+        let mut original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
+        if let Some(p) = original.pktap.as_mut() {
+            p.comm = &bytes[9..13];
+        }
+        let mut batch = Batch::default();
+        batch.push(Some(&input), Timestamp(5), 3, Timestamp(4), &original, None);
+        assert!(matches!(batch.packets[0].payload, Span::Input(ref r) if *r == (2..7)));
+        assert!(
+            batch.arena.len() < 16,
+            "only the non-input PKTAP strings are copied"
+        );
+        let restored = attach(&batch.packets[0], &batch.arena, Some(&input));
         assert_eq!(format!("{original:?}"), format!("{restored:?}"));
     }
 }

@@ -11,7 +11,7 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 enum Bytes {
     Empty,
     Mapped {
-        map: memmap2::Mmap,
+        map: Arc<memmap2::Mmap>,
         /// Cache lines up to here were requested.
         prefetched: u64,
     },
@@ -40,10 +40,13 @@ impl Input {
     }
 
     pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
-        Self::whole(Bytes::Mapped { map, prefetched: 0 })
+        Self::whole(Bytes::Mapped {
+            map: Arc::new(map),
+            prefetched: 0,
+        })
     }
 
-    pub(crate) fn shared(bytes: Arc<[u8]>) -> Self {
+    pub(crate) fn in_memory(bytes: Arc<[u8]>) -> Self {
         Self::whole(Bytes::Shared(bytes))
     }
 
@@ -77,11 +80,21 @@ impl Input {
         }
     }
 
+    /// The whole input when it is held at once (a mapped file, bytes in memory): frames are
+    /// slices of it, so they can be handed to other threads by position instead of copied.
+    pub(crate) fn shared(&self) -> Option<SharedInput> {
+        match &self.bytes {
+            Bytes::Mapped { map, .. } => Some(SharedInput(Held::Map(Arc::clone(map)))),
+            Bytes::Shared(bytes) => Some(SharedInput::in_memory(Arc::clone(bytes))),
+            _ => None,
+        }
+    }
+
     /// The bytes currently held, starting at [`Input::base`].
     pub(crate) fn window(&self) -> &[u8] {
         match &self.bytes {
             Bytes::Empty => &[],
-            Bytes::Mapped { map, .. } => map,
+            Bytes::Mapped { map, .. } => map.as_ref(),
             Bytes::Shared(bytes) => bytes,
             Bytes::Stream { buf, len, .. } => buf.get(..*len).unwrap_or_default(),
         }
@@ -198,6 +211,39 @@ impl Input {
             }
         }
         len.saturating_sub(rel)
+    }
+}
+
+/// A whole input held in memory, shared between threads.
+#[derive(Clone)]
+pub struct SharedInput(Held);
+
+#[derive(Clone)]
+enum Held {
+    Map(Arc<memmap2::Mmap>),
+    Memory(Arc<[u8]>),
+}
+
+impl SharedInput {
+    /// Bytes already in memory, shared.
+    pub fn in_memory(bytes: Arc<[u8]>) -> Self {
+        SharedInput(Held::Memory(bytes))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Held::Map(map) => map.as_ref(),
+            Held::Memory(bytes) => bytes,
+        }
+    }
+
+    /// Where `part` lies in the input, if it is a slice of it (compared by address: frames
+    /// handed out by the reader are).
+    pub fn position_of(&self, part: &[u8]) -> Option<std::ops::Range<usize>> {
+        let whole = self.bytes();
+        let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+        let end = start.checked_add(part.len())?;
+        (end <= whole.len()).then_some(start..end)
     }
 }
 

@@ -2,7 +2,7 @@
 //! [`Damage`] entries and resynchronises, and lends out one [`Frame`] at a time.
 
 use super::endian::ByteOrder;
-use super::input::{Input, GZIP_MAGIC};
+use super::input::{Input, SharedInput, GZIP_MAGIC};
 use super::limits::{
     MAX_DAMAGE_ENTRIES, MAX_DARWIN_PROCESSES, MAX_INTERFACES_PER_SECTION, MAX_NAME_RECORDS,
     MAX_RECORD_LEN, STREAM_CHUNK,
@@ -189,6 +189,12 @@ impl CaptureReader {
             data,
             meta: loc.meta,
         })
+    }
+
+    /// The whole input, when it is held in memory at once (a mapped file, in-memory bytes):
+    /// every frame's data is then a slice of it.
+    pub fn shared_input(&self) -> Option<SharedInput> {
+        self.input.shared()
     }
 
     pub fn summary(&self) -> &CaptureSummary {
@@ -693,7 +699,7 @@ fn input_for(source: CaptureSource) -> Result<(Option<PathBuf>, Input), Error> {
                 let cursor = std::io::Cursor::new(ArcBytes(bytes));
                 Input::stream(Box::new(flate2::read::MultiGzDecoder::new(cursor)))
             } else {
-                Input::shared(bytes)
+                Input::in_memory(bytes)
             };
             Ok((Some(PathBuf::from(name)), input))
         }
