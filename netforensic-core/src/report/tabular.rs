@@ -663,6 +663,23 @@ fn render_zeek(out: &mut String, cell: &Cell<'_>, in_set: bool) {
 mod tests {
     use super::*;
 
+    /// JSON copies keys without escaping them: every record type's keys must allow it.
+    #[test]
+    fn json_keys_need_no_escaping() {
+        let all = [
+            crate::report::FlowRecord::columns(),
+            crate::report::dns::DnsRow::columns(),
+            COLUMNS,
+        ];
+        for column in all.iter().flat_map(|columns| columns.iter()) {
+            assert!(json::is_plain_key(column.json_key), "{column:?}");
+            if let Some(parent) = column.json_parent {
+                assert!(json::is_plain_key(parent), "{column:?}");
+            }
+        }
+        assert!(!json::is_plain_key("a\"b"));
+    }
+
     struct Row {
         name: String,
         count: Option<u64>,
