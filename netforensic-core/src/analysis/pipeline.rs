@@ -20,8 +20,14 @@ use std::sync::mpsc;
 /// Packets per batch: large enough that channel traffic is negligible, small enough that a
 /// batch stays in cache-friendly size and memory stays bounded.
 const BATCH_PACKETS: usize = 2048;
-/// Batches in flight per shard before the reader waits (bounds memory on fast inputs).
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Batches in flight per shard before the reader waits (bounds memory on fast inputs), when
+/// batches carry packets by position (a few hundred kilobytes each): enough queued work that
+/// the shards keep running while the reader thread names and writes out an epoch (with 4,
+/// 1 GB took 0.85 s instead of 0.77, median of 5, 2 threads).
+const BATCHES_IN_FLIGHT: usize = 16;
+/// The same when batches copy their packets' bytes (a stream): 4 keeps standard input's peak
+/// memory near 128 MiB (16 made it 169 MiB).
+const COPYING_BATCHES_IN_FLIGHT: usize = 4;
 
 /// Where the bytes of a detached slice are.
 #[derive(Clone, Debug)]
@@ -198,8 +204,13 @@ impl<'scope> ShardPool<'scope> {
         let (epoch_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
         let mut senders = Vec::with_capacity(shards);
         let mut workers = Vec::with_capacity(shards);
+        let in_flight = if input.is_some() {
+            BATCHES_IN_FLIGHT
+        } else {
+            COPYING_BATCHES_IN_FLIGHT
+        };
         for _ in 0..shards {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            let (tx, rx) = mpsc::sync_channel::<Batch>(in_flight);
             let recycle = recycle_tx.clone();
             let epoch_out = epoch_tx.clone();
             let input = input.clone();
