@@ -10,12 +10,12 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 enum Bytes {
     Empty,
-    Mapped {
-        map: Arc<memmap2::Mmap>,
-        /// Cache lines up to here were requested.
+    /// A mapped file or bytes in memory.
+    Whole {
+        input: SharedInput,
+        /// Cache lines up to here were requested ([`Input::prefetch_ahead`]).
         prefetched: u64,
     },
-    Shared(Arc<[u8]>),
     Stream {
         reader: Box<dyn Read + Send>,
         buf: Vec<u8>,
@@ -40,14 +40,17 @@ impl Input {
     }
 
     pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
-        Self::whole(Bytes::Mapped {
-            map: Arc::new(map),
+        Self::whole(Bytes::Whole {
+            input: SharedInput(Held::Map(Arc::new(map))),
             prefetched: 0,
         })
     }
 
     pub(crate) fn in_memory(bytes: Arc<[u8]>) -> Self {
-        Self::whole(Bytes::Shared(bytes))
+        Self::whole(Bytes::Whole {
+            input: SharedInput::in_memory(bytes),
+            prefetched: 0,
+        })
     }
 
     fn whole(bytes: Bytes) -> Self {
@@ -84,8 +87,7 @@ impl Input {
     /// slices of it, so they can be handed to other threads by position instead of copied.
     pub(crate) fn shared(&self) -> Option<SharedInput> {
         match &self.bytes {
-            Bytes::Mapped { map, .. } => Some(SharedInput(Held::Map(Arc::clone(map)))),
-            Bytes::Shared(bytes) => Some(SharedInput::in_memory(Arc::clone(bytes))),
+            Bytes::Whole { input, .. } => Some(input.clone()),
             _ => None,
         }
     }
@@ -94,8 +96,7 @@ impl Input {
     pub(crate) fn window(&self) -> &[u8] {
         match &self.bytes {
             Bytes::Empty => &[],
-            Bytes::Mapped { map, .. } => map.as_ref(),
-            Bytes::Shared(bytes) => bytes,
+            Bytes::Whole { input, .. } => input.bytes(),
             Bytes::Stream { buf, len, .. } => buf.get(..*len).unwrap_or_default(),
         }
     }
@@ -116,12 +117,13 @@ impl Input {
 
     /// Walking a mapped file's records is bound by memory latency (each record header is a
     /// cache miss, even with the kernel's read-ahead): request every cache line a distance
-    /// ahead of the reader. Cheap to call per record; nothing for other inputs (a stream's
-    /// buffer was just written by `read`, so it is in cache).
+    /// ahead of the reader. Cheap to call per record; nothing for streams (their buffer was
+    /// just written by `read`, so it is in cache).
     pub(crate) fn prefetch_ahead(&mut self, at: u64) {
-        let Bytes::Mapped { map, prefetched } = &mut self.bytes else {
+        let Bytes::Whole { input, prefetched } = &mut self.bytes else {
             return;
         };
+        let map = input.bytes();
         // Every cache line between the last one requested and `at`'s, a distance ahead.
         let until = at.saturating_add(PREFETCH_DISTANCE);
         let mut line = (*prefetched).max(at) & !63;
@@ -250,8 +252,8 @@ impl SharedInput {
 /// How far ahead of the record being read its successors' cache lines are requested (bytes).
 const PREFETCH_DISTANCE: u64 = 2048;
 
-/// Ask the CPU to bring the cache line at the start of `bytes` closer: walking the records of
-/// a mapped file is otherwise bound by memory latency (each record header is a cache miss).
+/// Ask the CPU to bring the cache line at the start of `bytes` closer (see
+/// [`Input::prefetch_ahead`]).
 #[allow(unsafe_code)]
 fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]
