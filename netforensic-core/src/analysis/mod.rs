@@ -27,8 +27,8 @@ use pipeline::ShardPool;
 use shard::{EpochOutput, Shard, ShardOutput};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use stream::EpochMerger;
 pub use stream::StreamOutput;
+use stream::{EpochMarks, EpochMerger, SummaryMark};
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -129,8 +129,8 @@ pub fn analyze_capture_streamed(
     let mut merger = EpochMerger::new(path, options.naming || options.dns, output);
     let (last, remaining_epochs) =
         run_shards(&mut reader, &mut decoder, options, Some(&mut merger));
-    for (_, parts) in remaining_epochs {
-        merger.merge(parts, reader.summary());
+    for (at, parts) in remaining_epochs {
+        merger.merge(parts, reader.summary(), at);
     }
     let mut dns_stats = DnsStats::default();
     let mut parts = Vec::with_capacity(last.len());
@@ -139,7 +139,7 @@ pub fn analyze_capture_streamed(
         add_dns_stats(&mut dns_stats, &stats);
         parts.push(epoch);
     }
-    merger.merge(parts, reader.summary());
+    merger.merge(parts, reader.summary(), SummaryMark::of(reader.summary()));
     if let Some(progress) = progress {
         progress.store(reader.summary().bytes, Ordering::Relaxed);
     }
@@ -157,13 +157,14 @@ pub fn analyze_capture_streamed(
 
 /// Read every packet into the shards: inline with one thread, else on shard workers (see
 /// [`pipeline`]). With a merger (a streamed analysis) each epoch is merged as it completes.
-/// Returns the finished shards and, from workers, the epochs not merged yet.
+/// Returns the finished shards and, from workers, the epochs not merged yet (with the summary
+/// mark each must be merged at).
 fn run_shards(
     reader: &mut CaptureReader,
     decoder: &mut Decoder,
     options: &AnalysisOptions,
     merger: Option<&mut EpochMerger<'_>>,
-) -> (Vec<ShardOutput>, Vec<(u64, Vec<EpochOutput>)>) {
+) -> (Vec<ShardOutput>, Vec<(SummaryMark, Vec<EpochOutput>)>) {
     let threads = options
         .threads
         .unwrap_or_else(rayon::current_num_threads)
@@ -180,9 +181,16 @@ fn run_shards(
             let mut sink = PooledSink {
                 pool: ShardPool::start(scope, threads, options, reader.shared_input()),
                 merger,
+                marks: EpochMarks::default(),
             };
             read_packets(reader, decoder, options, &mut sink);
-            sink.pool.finish()
+            let now = SummaryMark::of(reader.summary());
+            let (shards, epochs) = sink.pool.finish();
+            let epochs = epochs
+                .into_iter()
+                .map(|(epoch, parts)| (sink.marks.take(epoch, now), parts))
+                .collect();
+            (shards, epochs)
         })
     }
 }
@@ -257,7 +265,8 @@ impl PacketSink for InlineSink<'_, '_> {
 
     fn mark(&mut self, _epoch: u64, now: Timestamp, summary: &CaptureSummary) {
         if let Some(merger) = self.merger.as_deref_mut() {
-            merger.merge(vec![self.shard.drain_epoch(now)], summary);
+            let parts = vec![self.shard.drain_epoch(now)];
+            merger.merge(parts, summary, SummaryMark::of(summary));
         }
     }
 
@@ -270,6 +279,8 @@ impl PacketSink for InlineSink<'_, '_> {
 struct PooledSink<'p, 'm, 's> {
     pool: ShardPool<'p>,
     merger: Option<&'m mut EpochMerger<'s>>,
+    /// Epochs marked and not merged yet.
+    marks: EpochMarks,
 }
 
 impl PacketSink for PooledSink<'_, '_, '_> {
@@ -289,8 +300,11 @@ impl PacketSink for PooledSink<'_, '_, '_> {
             return;
         };
         self.pool.mark(epoch, now);
-        for (_, parts) in self.pool.completed_epochs() {
-            merger.merge(parts, summary);
+        self.marks.push(epoch, SummaryMark::of(summary));
+        let now = SummaryMark::of(summary);
+        for (epoch, parts) in self.pool.completed_epochs() {
+            let at = self.marks.take(epoch, now);
+            merger.merge(parts, summary, at);
         }
     }
 

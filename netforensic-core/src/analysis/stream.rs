@@ -11,8 +11,8 @@
 //!
 //! What a streamed run knows when it writes a connection: every DNS answer of the packets
 //! before the epoch's mark (all that can name it: the ladder only uses answers from before
-//! the connection's first packet), the NRB entries and in-capture process metadata read so
-//! far. Not applied: the DNS follow-up attribution, which needs the connections that follow a
+//! the connection's first packet), the NRB entries and Darwin process tables read before that
+//! mark ([`SummaryMark`]), and the in-capture process metadata of its own packets. Not applied: the DNS follow-up attribution, which needs the connections that follow a
 //! lookup (the `analyze` report and `flows --sockets` keep the whole capture for it).
 
 use super::shard::EpochOutput;
@@ -23,6 +23,51 @@ use crate::naming::NameIndex;
 use crate::report::FlowRecord;
 use crate::sockets::Snapshot;
 use std::io;
+
+/// How far the capture summary's growing tables (NRB entries, Darwin processes) had got when
+/// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: on shard
+/// workers an epoch is merged at some later mark, and what the reader read in between must not
+/// change its output (that would depend on thread timing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SummaryMark {
+    name_records: usize,
+    darwin_processes: usize,
+}
+
+impl SummaryMark {
+    pub fn of(summary: &CaptureSummary) -> Self {
+        SummaryMark {
+            name_records: summary.name_records.len(),
+            darwin_processes: summary.darwin_processes.len(),
+        }
+    }
+}
+
+/// Epochs marked and not merged yet, in order, with the summary as it was at their mark.
+#[derive(Default)]
+pub(crate) struct EpochMarks(std::collections::VecDeque<(u64, SummaryMark)>);
+
+impl EpochMarks {
+    pub fn push(&mut self, epoch: u64, at: SummaryMark) {
+        self.0.push_back((epoch, at));
+    }
+
+    /// The mark of `epoch`, forgetting it and every earlier one (epochs are merged in order).
+    /// `now` stands in for a mark never recorded (every epoch handed over was marked first).
+    pub fn take(&mut self, epoch: u64, now: SummaryMark) -> SummaryMark {
+        let mut found = None;
+        while let Some(&(marked, at)) = self.0.front() {
+            if marked > epoch {
+                break;
+            }
+            self.0.pop_front();
+            if marked == epoch {
+                found = Some(at);
+            }
+        }
+        found.unwrap_or(now)
+    }
+}
 
 /// Where a streamed analysis sends its connections, and what it attributes them with.
 pub struct StreamOutput<'s> {
@@ -67,15 +112,20 @@ impl<'s> EpochMerger<'s> {
         self.error.is_some()
     }
 
-    /// One epoch, with the output of every shard (in any order).
-    pub fn merge(&mut self, parts: Vec<EpochOutput>, summary: &CaptureSummary) {
+    /// One epoch, with the output of every shard (in any order), seeing `summary` as it was
+    /// at the epoch's mark.
+    pub fn merge(&mut self, parts: Vec<EpochOutput>, summary: &CaptureSummary, at: SummaryMark) {
         if self.error.is_some() {
             return;
         }
-        if let Some(new) = summary.name_records.get(self.nrb_seen..) {
+        if let Some(new) = summary.name_records.get(self.nrb_seen..at.name_records) {
             self.names.add_name_records(new);
-            self.nrb_seen = summary.name_records.len();
+            self.nrb_seen = at.name_records;
         }
+        let darwin_processes = summary
+            .darwin_processes
+            .get(..at.darwin_processes)
+            .unwrap_or_default();
         let mut connections = Vec::new();
         let mut resolutions = Vec::new();
         let mut in_flow_names = Vec::new();
@@ -86,10 +136,7 @@ impl<'s> EpochMerger<'s> {
             resolutions.append(&mut part.resolutions);
             in_flow_names.append(&mut part.in_flow_names);
             services.append(&mut part.services);
-            merge_evidence(
-                &mut evidence,
-                part.evidence.finish(&summary.darwin_processes),
-            );
+            merge_evidence(&mut evidence, part.evidence.finish(darwin_processes));
         }
         resolutions.sort_by(resolution_order);
         self.names.add_resolutions(resolutions);
@@ -121,5 +168,97 @@ impl<'s> EpochMerger<'s> {
     /// Connections written, in-capture evidence counters, and the sink's error if it failed.
     pub fn finish(self) -> (u64, InCaptureStats, Option<io::Error>) {
         (self.flows, self.evidence.stats, self.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::NameRecord;
+    use crate::correlate::InCaptureEvidence;
+    use crate::flow::{ConnState, Connection, Proto};
+    use crate::time::Timestamp;
+
+    fn epoch_with_one_connection(id: u64, server: &str) -> EpochOutput {
+        let conn = Connection {
+            id,
+            uid: format!("C{id}"),
+            ts: Timestamp::from_secs_nanos(100 + id as i64, 0),
+            last_ts: Timestamp::from_secs_nanos(100 + id as i64, 0),
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p: 50000,
+            resp_h: server.parse().unwrap(),
+            resp_p: 443,
+            proto: Proto::Tcp,
+            service: None,
+            orig_bytes: 0,
+            resp_bytes: 0,
+            conn_state: ConnState::SF,
+            history: String::new(),
+            orig_pkts: 1,
+            orig_ip_bytes: 40,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+            community_id: String::new(),
+        };
+        EpochOutput {
+            connections: vec![conn],
+            resolutions: Vec::new(),
+            in_flow_names: Vec::new(),
+            services: Vec::new(),
+            evidence: InCaptureEvidence::new(),
+        }
+    }
+
+    /// An epoch merged late (as on shard workers) must not see the NRB entries the reader
+    /// read after its mark: the inline path merges at the mark and would not have them.
+    #[test]
+    fn an_epoch_sees_the_summary_as_at_its_mark() {
+        let mut summary = CaptureSummary::default();
+        let before = SummaryMark::of(&summary);
+        summary.name_records.push(NameRecord {
+            addr: "192.0.2.7".parse().unwrap(),
+            names: vec!["nrb.example".into()],
+        });
+        let after = SummaryMark::of(&summary);
+        let mut names: Vec<Option<String>> = Vec::new();
+        let mut sink = |flows: &[FlowRecord]| {
+            names.extend(flows.iter().map(|f| f.server_name.clone()));
+            Ok(())
+        };
+        let correlate = CorrelateOptions::default();
+        let output = StreamOutput {
+            snapshots: &[],
+            correlate: &correlate,
+            sink: &mut sink,
+        };
+        let mut merger = EpochMerger::new("x.pcapng", true, output);
+        merger.merge(
+            vec![epoch_with_one_connection(1, "192.0.2.7")],
+            &summary,
+            before,
+        );
+        merger.merge(
+            vec![epoch_with_one_connection(2, "192.0.2.7")],
+            &summary,
+            after,
+        );
+        drop(merger);
+        assert_eq!(names, vec![None, Some("nrb.example".to_string())]);
+    }
+
+    #[test]
+    fn marks_are_taken_in_order() {
+        let mark = |n| SummaryMark {
+            name_records: n,
+            darwin_processes: 0,
+        };
+        let mut marks = EpochMarks::default();
+        for epoch in 0..4 {
+            marks.push(epoch, mark(epoch as usize * 10));
+        }
+        assert_eq!(marks.take(1, mark(99)), mark(10));
+        assert_eq!(marks.take(3, mark(99)), mark(30));
+        assert_eq!(marks.take(4, mark(99)), mark(99));
     }
 }
