@@ -1,11 +1,9 @@
 //! The analysis driver: reads a capture, runs every packet through decode -> flow -> DNS and
 //! naming, and assembles the records. This is the only module that decides about threads.
 //!
-//! With one thread everything runs inline. With more, one thread frames and decodes (one
-//! sequential walk: pcapng sections and interfaces, fragment reassembly and streams all need
-//! it) and shard workers own disjoint sets of connections ([`pipeline`]); in a streamed
-//! analysis the reading runs on a thread of its own and the calling thread, which owns the
-//! output, merges epochs as they complete ([`stream`]). Several inputs
+//! With one thread everything runs inline. With more, the calling thread frames and decodes
+//! (one sequential walk: pcapng sections and interfaces, fragment reassembly and streams all
+//! need it) and shard workers own disjoint sets of connections ([`pipeline`]). Several inputs
 //! are analysed side by side ([`analyze_captures`]). Every path gives byte-identical results:
 //! connection ids are packet indexes, network time is the reader's, and results are sorted
 //! when they are merged.
@@ -27,11 +25,10 @@ use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
 use shard::{EpochOutput, Shard, ShardOutput};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
-use stream::{EpochCollector, EpochMarks, EpochMerger, SummaryDelta, SummaryMark};
+use stream::{EpochMarks, EpochMerger, SummaryMark};
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -172,84 +169,30 @@ fn run_shards(
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .max(1);
-    match merger {
-        _ if threads == 1 => {
-            let mut sink = InlineSink {
-                shard: Shard::new(options),
+    if threads == 1 {
+        let mut sink = InlineSink {
+            shard: Shard::new(options),
+            merger,
+        };
+        read_packets(reader, decoder, options, &mut sink);
+        (vec![sink.shard.finish()], Vec::new())
+    } else {
+        std::thread::scope(|scope| {
+            let mut sink = PooledSink {
+                pool: ShardPool::start(scope, threads, options, reader.shared_input()),
                 merger,
+                marks: EpochMarks::default(),
             };
             read_packets(reader, decoder, options, &mut sink);
-            (vec![sink.shard.finish()], Vec::new())
-        }
-        None => std::thread::scope(|scope| {
-            // Whole capture: no epochs, so nothing listens to them.
-            let (epochs, _) = mpsc::channel();
-            let input = reader.shared_input();
-            let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, input, epochs),
-                marks: None,
-            };
-            read_packets(reader, decoder, options, &mut sink);
-            (sink.pool.finish(), Vec::new())
-        }),
-        Some(merger) => read_and_merge(reader, decoder, options, threads, merger),
+            let now = SummaryMark::of(reader.summary());
+            let (shards, epochs) = sink.pool.finish();
+            let epochs = epochs
+                .into_iter()
+                .map(|(epoch, parts)| (sink.marks.take(epoch, now), parts))
+                .collect();
+            (shards, epochs)
+        })
     }
-}
-
-/// A streamed analysis on shard workers: a reading thread frames, decodes and hands packets
-/// to the shards, and the calling thread (which owns the output) merges each epoch as soon
-/// as every shard has handed it over, so naming and writing out never hold up the reading.
-fn read_and_merge(
-    reader: &mut CaptureReader,
-    decoder: &mut Decoder,
-    options: &AnalysisOptions,
-    threads: usize,
-    merger: &mut EpochMerger<'_>,
-) -> (Vec<ShardOutput>, Vec<(SummaryMark, Vec<EpochOutput>)>) {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let (epochs_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
-        let (marks_tx, marks) = mpsc::channel::<(u64, SummaryDelta)>();
-        let stop = &stop;
-        let reading = scope.spawn(move || {
-            let input = reader.shared_input();
-            let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, input, epochs_tx),
-                marks: Some(MarkSender {
-                    marks: marks_tx,
-                    sent: SummaryMark::default(),
-                    stop,
-                }),
-            };
-            read_packets(reader, decoder, options, &mut sink);
-            sink.pool.finish()
-        });
-        // The merging side's copy of the summary tables, grown mark by mark: an epoch's mark
-        // reached `marks` before any shard could hand the epoch over.
-        let mut tables = CaptureSummary::default();
-        let mut marked = EpochMarks::default();
-        let mut collector = EpochCollector::new(threads);
-        // Ends when the shard workers have ended (the reading thread finished the pool).
-        for (epoch, part) in epochs {
-            while let Ok((marked_epoch, delta)) = marks.try_recv() {
-                delta.apply(&mut tables);
-                marked.push(marked_epoch, SummaryMark::of(&tables));
-            }
-            collector.add(epoch, part);
-            for (epoch, parts) in collector.complete() {
-                let at = marked.take(epoch, SummaryMark::of(&tables));
-                merger.merge(parts, &tables, at);
-            }
-            if merger.stopped() {
-                stop.store(true, Ordering::Relaxed);
-            }
-        }
-        let shards = reading
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // Every mark reached every worker before it ended: every epoch was complete.
-        (shards, Vec::new())
-    })
 }
 
 /// Analyse several inputs: side by side on the rayon pool when there are at least as many
@@ -332,23 +275,15 @@ impl PacketSink for InlineSink<'_, '_> {
     }
 }
 
-/// Shard workers on threads of their own; the reading thread hands them packets (and, in a
-/// streamed analysis, tells the merging thread about each mark).
-struct PooledSink<'p, 'a> {
+/// Shard workers on threads of their own; the calling thread reads and merges.
+struct PooledSink<'p, 'm, 's> {
     pool: ShardPool<'p>,
-    marks: Option<MarkSender<'a>>,
+    merger: Option<&'m mut EpochMerger<'s>>,
+    /// Epochs marked and not merged yet.
+    marks: EpochMarks,
 }
 
-/// The reading thread's side of a streamed analysis on shard workers.
-struct MarkSender<'a> {
-    marks: mpsc::Sender<(u64, SummaryDelta)>,
-    /// How much of the summary's tables went to the merging thread already.
-    sent: SummaryMark,
-    /// Set by the merging thread when the output failed.
-    stop: &'a AtomicBool,
-}
-
-impl PacketSink for PooledSink<'_, '_> {
+impl PacketSink for PooledSink<'_, '_, '_> {
     fn packet(
         &mut self,
         now: Timestamp,
@@ -361,20 +296,20 @@ impl PacketSink for PooledSink<'_, '_> {
     }
 
     fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary) {
-        let Some(marks) = self.marks.as_mut() else {
+        let Some(merger) = self.merger.as_deref_mut() else {
             return;
         };
-        // The mark first, then the epoch's end to the shards: the merging thread must know
-        // the mark by the time the shards hand the epoch over.
-        let delta = SummaryDelta::since(&mut marks.sent, summary);
-        let _ = marks.marks.send((epoch, delta));
         self.pool.mark(epoch, now);
+        self.marks.push(epoch, SummaryMark::of(summary));
+        let now = SummaryMark::of(summary);
+        for (epoch, parts) in self.pool.completed_epochs() {
+            let at = self.marks.take(epoch, now);
+            merger.merge(parts, summary, at);
+        }
     }
 
     fn stopped(&self) -> bool {
-        self.marks
-            .as_ref()
-            .is_some_and(|marks| marks.stop.load(Ordering::Relaxed))
+        self.merger.as_deref().is_some_and(EpochMerger::stopped)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The parallel path: one thread reads and decodes (framing and decoding are one
+//! The parallel path: the calling thread reads and decodes (framing and decoding are one
 //! sequential walk, and on a stream they must be), and hands each packet to the shard that owns
 //! its connection; shard workers run the flow tables and inspectors. A connection's packets all
 //! reach one shard in capture order, so results are identical for any number of shards.
@@ -185,6 +185,10 @@ pub(crate) struct ShardPool<'scope> {
     pending: Vec<Batch>,
     recycled: mpsc::Receiver<Batch>,
     workers: Vec<std::thread::ScopedJoinHandle<'scope, ShardOutput>>,
+    /// Epoch outputs of a streamed analysis: (epoch, output), one per shard and epoch.
+    epochs: mpsc::Receiver<(u64, EpochOutput)>,
+    /// Outputs received for epochs not complete yet.
+    partial: std::collections::BTreeMap<u64, Vec<EpochOutput>>,
 }
 
 impl<'scope> ShardPool<'scope> {
@@ -193,9 +197,11 @@ impl<'scope> ShardPool<'scope> {
         shards: usize,
         options: &'env AnalysisOptions,
         input: Option<SharedInput>,
-        epochs: mpsc::Sender<(u64, EpochOutput)>,
     ) -> Self {
         let (recycle_tx, recycled) = mpsc::channel::<Batch>();
+        // Unbounded, but each shard sends one output per mark and the reader collects them at
+        // every mark.
+        let (epoch_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
         let mut senders = Vec::with_capacity(shards);
         let mut workers = Vec::with_capacity(shards);
         let in_flight = if input.is_some() {
@@ -206,7 +212,7 @@ impl<'scope> ShardPool<'scope> {
         for _ in 0..shards {
             let (tx, rx) = mpsc::sync_channel::<Batch>(in_flight);
             let recycle = recycle_tx.clone();
-            let epoch_out = epochs.clone();
+            let epoch_out = epoch_tx.clone();
             let input = input.clone();
             senders.push(tx);
             workers.push(scope.spawn(move || {
@@ -238,6 +244,8 @@ impl<'scope> ShardPool<'scope> {
             pending: (0..shards).map(|_| Batch::default()).collect(),
             recycled,
             workers,
+            epochs,
+            partial: std::collections::BTreeMap::new(),
         }
     }
 
@@ -250,6 +258,23 @@ impl<'scope> ShardPool<'scope> {
             full.mark = Some((epoch, now));
             let _ = sender.send(full);
         }
+    }
+
+    /// Epochs every shard has handed over since the last call, in order, with the outputs of
+    /// all shards (in no particular order: the merge sorts).
+    pub fn completed_epochs(&mut self) -> Vec<(u64, Vec<EpochOutput>)> {
+        let shards = self.senders.len().max(self.workers.len());
+        while let Ok((epoch, output)) = self.epochs.try_recv() {
+            self.partial.entry(epoch).or_default().push(output);
+        }
+        let mut done = Vec::new();
+        while let Some(entry) = self.partial.first_entry() {
+            if entry.get().len() < shards {
+                break;
+            }
+            done.push(entry.remove_entry());
+        }
+        done
     }
 
     pub fn ingest(
@@ -274,24 +299,30 @@ impl<'scope> ShardPool<'scope> {
         }
     }
 
-    /// Flush what is pending, end the workers and return their shards. Epoch outputs went to
-    /// the `epochs` sender given to [`ShardPool::start`].
-    pub fn finish(mut self) -> Vec<ShardOutput> {
+    /// Flush what is pending, end the workers and return their shards, with the epochs they
+    /// completed that were not collected yet.
+    pub fn finish(mut self) -> (Vec<ShardOutput>, Vec<(u64, Vec<EpochOutput>)>) {
         for (batch, sender) in self.pending.drain(..).zip(&self.senders) {
             if !batch.packets.is_empty() {
                 let _ = sender.send(batch);
             }
         }
         self.senders.clear();
-        // A worker's panic is a bug: pass it on rather than lose that shard's connections.
-        std::mem::take(&mut self.workers)
+        let workers = std::mem::take(&mut self.workers);
+        let shards = workers.len();
+        let outputs: Vec<ShardOutput> = workers
             .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+            .filter_map(|worker| worker.join().ok())
+            .collect();
+        // Every mark reached every worker before it ended, so every epoch is complete.
+        while let Ok((epoch, output)) = self.epochs.try_recv() {
+            self.partial.entry(epoch).or_default().push(output);
+        }
+        let epochs = std::mem::take(&mut self.partial)
+            .into_iter()
+            .filter(|(_, parts)| parts.len() == shards)
+            .collect();
+        (outputs, epochs)
     }
 }
 

@@ -17,7 +17,7 @@
 
 use super::shard::EpochOutput;
 use super::{add_evidence_stats, flow_records, merge_evidence, name_flows, resolution_order};
-use crate::capture::{CaptureSummary, DarwinProcess, NameRecord};
+use crate::capture::CaptureSummary;
 use crate::correlate::{self, CaptureEvidence, CorrelateOptions, InCaptureStats};
 use crate::naming::NameIndex;
 use crate::report::FlowRecord;
@@ -28,7 +28,7 @@ use std::io;
 /// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: on shard
 /// workers an epoch is merged at some later mark, and what the reader read in between must not
 /// change its output (that would depend on thread timing).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SummaryMark {
     name_records: usize,
     darwin_processes: usize,
@@ -66,72 +66,6 @@ impl EpochMarks {
             }
         }
         found.unwrap_or(now)
-    }
-}
-
-/// Gathers the epoch outputs shard workers send (in any order) until every shard has handed
-/// an epoch over; epochs complete in order (each shard works through its marks in order).
-pub(crate) struct EpochCollector {
-    shards: usize,
-    partial: std::collections::BTreeMap<u64, Vec<EpochOutput>>,
-}
-
-impl EpochCollector {
-    pub fn new(shards: usize) -> Self {
-        EpochCollector {
-            shards,
-            partial: std::collections::BTreeMap::new(),
-        }
-    }
-
-    pub fn add(&mut self, epoch: u64, part: EpochOutput) {
-        self.partial.entry(epoch).or_default().push(part);
-    }
-
-    /// The epochs every shard has handed over, in order, each with all shards' outputs.
-    pub fn complete(&mut self) -> Vec<(u64, Vec<EpochOutput>)> {
-        let mut done = Vec::new();
-        while let Some(entry) = self.partial.first_entry() {
-            if entry.get().len() < self.shards {
-                break;
-            }
-            done.push(entry.remove_entry());
-        }
-        done
-    }
-}
-
-/// What the reading thread tells the merging thread at each mark: the summary's table entries
-/// read since the previous mark (usually none).
-#[derive(Default)]
-pub(crate) struct SummaryDelta {
-    name_records: Vec<NameRecord>,
-    darwin_processes: Vec<DarwinProcess>,
-}
-
-impl SummaryDelta {
-    /// The entries of `summary` beyond `sent`; `sent` moves to the summary's end.
-    pub fn since(sent: &mut SummaryMark, summary: &CaptureSummary) -> Self {
-        let delta = SummaryDelta {
-            name_records: summary
-                .name_records
-                .get(sent.name_records..)
-                .unwrap_or_default()
-                .to_vec(),
-            darwin_processes: summary
-                .darwin_processes
-                .get(sent.darwin_processes..)
-                .unwrap_or_default()
-                .to_vec(),
-        };
-        *sent = SummaryMark::of(summary);
-        delta
-    }
-
-    /// Append to `copy`, the merging side's copy of the summary's tables.
-    pub fn apply(self, copy: &mut CaptureSummary) {
-        copy.name_records.extend(self.name_records);
-        copy.darwin_processes.extend(self.darwin_processes);
     }
 }
 
