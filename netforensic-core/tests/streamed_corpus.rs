@@ -112,3 +112,46 @@ fn streamed_flows_equal_the_whole_capture_analysis() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(compared, captures.len());
 }
+
+/// When the output fails (a closed pipe), the analysis stops early and reports it, inline and
+/// on shard workers: no hang, no panic, nothing written after the failure.
+#[test]
+fn a_failing_output_stops_the_streamed_analysis() {
+    let path = root().join("testdata/captures/nfstream_iphone.pcap");
+    for threads in [1, 2, 3] {
+        let options = AnalysisOptions {
+            threads: Some(threads),
+            epoch_packets: 5,
+            ..AnalysisOptions::default()
+        };
+        let correlate = CorrelateOptions::default();
+        let mut calls = 0;
+        let mut sink = |flows: &[FlowRecord]| {
+            if flows.is_empty() {
+                return Ok(());
+            }
+            calls += 1;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "closed",
+            ))
+        };
+        let done = analyze_capture_streamed(
+            "x",
+            CaptureSource::File(path.clone()),
+            &options,
+            StreamOutput {
+                snapshots: &[],
+                correlate: &correlate,
+                sink: &mut sink,
+            },
+        )
+        .unwrap();
+        let error = done.write_error.expect("the sink's error is reported");
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            calls, 1,
+            "{threads} threads: nothing is written after the failure"
+        );
+    }
+}

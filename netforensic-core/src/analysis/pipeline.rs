@@ -310,9 +310,14 @@ impl<'scope> ShardPool<'scope> {
         self.senders.clear();
         let workers = std::mem::take(&mut self.workers);
         let shards = workers.len();
+        // A worker's panic is a bug: pass it on rather than lose that shard's connections.
         let outputs: Vec<ShardOutput> = workers
             .into_iter()
-            .filter_map(|worker| worker.join().ok())
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect();
         // Every mark reached every worker before it ended, so every epoch is complete.
         while let Ok((epoch, output)) = self.epochs.try_recv() {
