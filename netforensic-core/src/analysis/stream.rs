@@ -176,31 +176,18 @@ mod tests {
     use super::*;
     use crate::capture::NameRecord;
     use crate::correlate::InCaptureEvidence;
-    use crate::flow::{ConnState, Connection, Proto};
+    use crate::flow::{Connection, Proto};
     use crate::time::Timestamp;
 
     fn epoch_with_one_connection(id: u64, server: &str) -> EpochOutput {
-        let conn = Connection {
+        let conn = Connection::for_test(
             id,
-            uid: format!("C{id}"),
-            ts: Timestamp::from_secs_nanos(100 + id as i64, 0),
-            last_ts: Timestamp::from_secs_nanos(100 + id as i64, 0),
-            orig_h: "10.0.0.1".parse().unwrap(),
-            orig_p: 50000,
-            resp_h: server.parse().unwrap(),
-            resp_p: 443,
-            proto: Proto::Tcp,
-            service: None,
-            orig_bytes: 0,
-            resp_bytes: 0,
-            conn_state: ConnState::SF,
-            history: String::new(),
-            orig_pkts: 1,
-            orig_ip_bytes: 40,
-            resp_pkts: 0,
-            resp_ip_bytes: 0,
-            community_id: String::new(),
-        };
+            Proto::Tcp,
+            ("10.0.0.1", 50000),
+            (server, 443),
+            Timestamp::from_secs_nanos(100 + id as i64, 0),
+            Timestamp::from_secs_nanos(100 + id as i64, 0),
+        );
         EpochOutput {
             connections: vec![conn],
             resolutions: Vec::new(),

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::capture::FrameMeta;
-use crate::flow::{ConnState, Connection, FlowTouch, Proto};
+use crate::flow::{Connection, FlowTouch, Proto};
 use crate::report::{FlowRecord, LocalSide};
 use crate::sockets::SocketEntry;
 use crate::time::Timestamp;
@@ -28,25 +28,9 @@ fn flow(
 ) -> FlowRecord {
     FlowRecord::new(
         Connection {
-            id,
-            uid: format!("C{id}"),
-            ts: t(from),
-            last_ts: t(to),
-            orig_h: ip(orig.0),
-            orig_p: orig.1,
-            resp_h: ip(resp.0),
-            resp_p: resp.1,
-            proto,
-            service: None,
-            orig_bytes: 0,
-            resp_bytes: 0,
-            conn_state: ConnState::SF,
-            history: String::new(),
             orig_pkts: 1,
-            orig_ip_bytes: 0,
             resp_pkts: 1,
-            resp_ip_bytes: 0,
-            community_id: String::new(),
+            ..Connection::for_test(id, proto, orig, resp, t(from), t(to))
         },
         "test.pcap".into(),
     )

@@ -114,6 +114,43 @@ pub struct Connection {
     pub community_id: String,
 }
 
+#[cfg(test)]
+impl Connection {
+    /// A finished TCP/UDP/ICMP connection with this identity and these times, every counter
+    /// zero: tests set the fields they are about with struct update syntax.
+    pub(crate) fn for_test(
+        id: FlowId,
+        proto: Proto,
+        orig: (&str, u16),
+        resp: (&str, u16),
+        ts: Timestamp,
+        last_ts: Timestamp,
+    ) -> Self {
+        let addr = |text: &str| text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        Connection {
+            id,
+            uid: format!("C{id}"),
+            ts,
+            last_ts,
+            orig_h: addr(orig.0),
+            orig_p: orig.1,
+            resp_h: addr(resp.0),
+            resp_p: resp.1,
+            proto,
+            service: None,
+            orig_bytes: 0,
+            resp_bytes: 0,
+            conn_state: ConnState::SF,
+            history: String::new(),
+            orig_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+            community_id: String::new(),
+        }
+    }
+}
+
 impl Connection {
     /// Duration in capture time (last packet - first packet).
     pub fn duration_nanos(&self) -> i64 {

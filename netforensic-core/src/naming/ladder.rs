@@ -201,31 +201,18 @@ fn push_unique(names: &mut Vec<String>, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{ConnState, Connection, Proto};
+    use crate::flow::{Connection, Proto};
 
     fn flow(id: FlowId, client: &str, server: &str, ts_secs: i64) -> FlowRecord {
         FlowRecord::new(
-            Connection {
+            Connection::for_test(
                 id,
-                uid: format!("C{id}"),
-                ts: Timestamp::from_secs_nanos(ts_secs, 0),
-                last_ts: Timestamp::from_secs_nanos(ts_secs, 0),
-                orig_h: client.parse().unwrap(),
-                orig_p: 50000,
-                resp_h: server.parse().unwrap(),
-                resp_p: 443,
-                proto: Proto::Tcp,
-                service: None,
-                orig_bytes: 0,
-                resp_bytes: 0,
-                conn_state: ConnState::SF,
-                history: String::new(),
-                orig_pkts: 0,
-                orig_ip_bytes: 0,
-                resp_pkts: 0,
-                resp_ip_bytes: 0,
-                community_id: String::new(),
-            },
+                Proto::Tcp,
+                (client, 50000),
+                (server, 443),
+                Timestamp::from_secs_nanos(ts_secs, 0),
+                Timestamp::from_secs_nanos(ts_secs, 0),
+            ),
             "x.pcap".into(),
         )
     }

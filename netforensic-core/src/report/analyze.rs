@@ -694,30 +694,23 @@ fn write_html_io(report: &AnalysisReport, out: &mut dyn Write) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{ConnState, Connection};
+    use crate::flow::Connection;
 
     fn flow(id: u64, orig: (&str, u16), resp: (&str, u16), at: i64) -> FlowRecord {
         FlowRecord::new(
             Connection {
-                id,
-                uid: format!("C{id}"),
-                ts: Timestamp::from_secs_nanos(at, 0),
-                last_ts: Timestamp::from_secs_nanos(at + 1, 0),
-                orig_h: orig.0.parse().unwrap(),
-                orig_p: orig.1,
-                resp_h: resp.0.parse().unwrap(),
-                resp_p: resp.1,
-                proto: Proto::Tcp,
-                service: None,
                 orig_bytes: 100,
                 resp_bytes: 1000,
-                conn_state: ConnState::SF,
-                history: String::new(),
                 orig_pkts: 1,
-                orig_ip_bytes: 0,
                 resp_pkts: 1,
-                resp_ip_bytes: 0,
-                community_id: String::new(),
+                ..Connection::for_test(
+                    id,
+                    Proto::Tcp,
+                    orig,
+                    resp,
+                    Timestamp::from_secs_nanos(at, 0),
+                    Timestamp::from_secs_nanos(at + 1, 0),
+                )
             },
             "a.pcap".into(),
         )
