@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the report
 
 use netforensic_core::analysis::{
-    analyze_capture, analyze_capture_streamed, AnalysisOptions, StreamOutput,
+    analyze_capture, analyze_capture_streamed, AnalysisOptions, StreamOutput, StreamedCapture,
 };
 use netforensic_core::capture::CaptureSource;
 use netforensic_core::correlate::{self, CorrelateOptions};
@@ -28,13 +28,33 @@ fn jsonl_lines(flows: &[FlowRecord]) -> Vec<String> {
     lines
 }
 
-fn streamed(path: &Path, threads: usize, epoch_packets: u64) -> (Vec<String>, Vec<u8>) {
+/// A streamed analysis of `path` with `threads` and `epoch_packets`, its epochs handed to
+/// `sink`.
+fn run_streamed(
+    path: &Path,
+    threads: usize,
+    epoch_packets: u64,
+    sink: &mut dyn FnMut(&[FlowRecord]) -> std::io::Result<()>,
+) -> Result<StreamedCapture, netforensic_core::Error> {
     let options = AnalysisOptions {
         threads: Some(threads),
         epoch_packets,
         ..AnalysisOptions::default()
     };
     let correlate = CorrelateOptions::default();
+    analyze_capture_streamed(
+        &path.to_string_lossy(),
+        CaptureSource::File(path.to_path_buf()),
+        &options,
+        StreamOutput {
+            snapshots: &[],
+            correlate: &correlate,
+            sink,
+        },
+    )
+}
+
+fn streamed(path: &Path, threads: usize, epoch_packets: u64) -> (Vec<String>, Vec<u8>) {
     let mut flows: Vec<FlowRecord> = Vec::new();
     let mut ordered: Vec<u8> = Vec::new();
     let mut sink = |epoch: &[FlowRecord]| {
@@ -44,17 +64,7 @@ fn streamed(path: &Path, threads: usize, epoch_packets: u64) -> (Vec<String>, Ve
         flows.extend_from_slice(epoch);
         Ok(())
     };
-    let name = path.to_string_lossy().to_string();
-    let result = analyze_capture_streamed(
-        &name,
-        CaptureSource::File(path.to_path_buf()),
-        &options,
-        StreamOutput {
-            snapshots: &[],
-            correlate: &correlate,
-            sink: &mut sink,
-        },
-    );
+    let result = run_streamed(path, threads, epoch_packets, &mut sink);
     match result {
         Ok(done) => assert_eq!(done.flows as usize, flows.len()),
         Err(_) => assert!(flows.is_empty()),
@@ -119,12 +129,6 @@ fn streamed_flows_equal_the_whole_capture_analysis() {
 fn a_failing_output_stops_the_streamed_analysis() {
     let path = root().join("testdata/captures/nfstream_iphone.pcap");
     for threads in [1, 2, 3] {
-        let options = AnalysisOptions {
-            threads: Some(threads),
-            epoch_packets: 5,
-            ..AnalysisOptions::default()
-        };
-        let correlate = CorrelateOptions::default();
         let mut calls = 0;
         let mut sink = |flows: &[FlowRecord]| {
             if flows.is_empty() {
@@ -136,17 +140,7 @@ fn a_failing_output_stops_the_streamed_analysis() {
                 "closed",
             ))
         };
-        let done = analyze_capture_streamed(
-            "x",
-            CaptureSource::File(path.clone()),
-            &options,
-            StreamOutput {
-                snapshots: &[],
-                correlate: &correlate,
-                sink: &mut sink,
-            },
-        )
-        .unwrap();
+        let done = run_streamed(&path, threads, 5, &mut sink).unwrap();
         let error = done.write_error.expect("the sink's error is reported");
         assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
         assert_eq!(
