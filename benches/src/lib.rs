@@ -1,8 +1,10 @@
-//! Benchmark support for netforensic: a deterministic capture generator ([`generator`]).
+//! Benchmark support for netforensic: a deterministic capture generator ([`generator`]) and the
+//! byte-range lower bound for `flows` ([`lower_bound`]).
 #![forbid(unsafe_code)]
 
 pub mod flood;
 pub mod generator;
+pub mod lower_bound;
 
 /// Parse a size like `1G`, `200M`, `64k` or `12345` (bytes, powers of 1024).
 pub fn parse_size(text: &str) -> Option<u64> {
