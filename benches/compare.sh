@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-run comparison, one run, same file: netforensic `flows` (1 thread and all threads, file
-# and standard input), tshark conversations, tcpdump -w /dev/null and a plain read of the file.
-# Prints seconds per GB and ratios. Figures are from one run on a shared machine: read the
-# ratios, not the absolute numbers.
+# and standard input), tshark conversations, tcpdump -w /dev/null, a plain read of the file and
+# the issue's lower bound (`lower-bound`: byte ranges on threads, record walk, decode, 5-tuple
+# hash map). Prints seconds per GB, ratios and the issue's targets beside them. Figures are from
+# one run on a shared machine: read the ratios, not the absolute numbers.
 #
 # usage: benches/compare.sh [SIZE (default 1G)] [pcap|pcapng (default pcap)]
 set -euo pipefail
@@ -24,7 +25,7 @@ bytes=$(stat -c %s "$capture")
 cat "$capture" > /dev/null # into the page cache
 
 # run LABEL CMD...: time one command, print seconds, seconds per GB and peak RSS.
-declare -A secs
+declare -A secs rss_mib
 run() {
     local label=$1; shift
     local start end rss
@@ -34,22 +35,54 @@ run() {
     end=$(date +%s.%N)
     rss=$(tail -n 1 "$work/rss")
     secs[$label]=$(echo "$end - $start" | bc -l)
+    rss_mib[$label]=$((rss / 1024))
     printf '%-34s %8.3f s  %7.3f s/GB  peak RSS %6d MiB\n' "$label" "${secs[$label]}" \
-        "$(echo "${secs[$label]} * 1073741824 / $bytes" | bc -l)" "$((rss / 1024))"
+        "$(per_gb "$label")" "${rss_mib[$label]}"
 }
+per_gb() { echo "${secs[$1]} * 1073741824 / $bytes" | bc -l; }
+
+# The lower bound must read every record once across its ranges, or it times less work than
+# a run does: checked against a sequential walk before anything is timed.
+threads=$(nproc)
+target/release/lower-bound "$capture" "$threads" --check > /dev/null 2> "$work/stderr" || {
+    echo "compare.sh: lower-bound --check failed:" >&2; cat "$work/stderr" >&2; exit 1; }
 
 echo "input: $capture ($bytes bytes), $(nproc) cores"
+echo "lower bound: byte-range walk+decode+5-tuple map, one range per thread (benches/src/lower_bound.rs)"
 run "read (cat)" cat "$capture"
 run "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
+run "lower bound, 1 thread" target/release/lower-bound "$capture" 1
+run "lower bound, all threads" target/release/lower-bound "$capture" "$threads"
 run "netforensic flows, 1 thread" "$nf" --threads 1 flows --format jsonl "$capture"
 run "netforensic flows, all threads" "$nf" flows --format jsonl "$capture"
 run "netforensic flows, stdin" sh -c "$nf flows --format jsonl - < '$capture'"
 run "tshark conv,tcp conv,udp" tshark -n -r "$capture" -q -z conv,tcp -z conv,udp
 
-ratio() { echo "scale=2; ${secs[$1]} / ${secs[$2]}" | bc -l; }
+ratio() { printf '%.2f' "$(echo "${secs[$1]} / ${secs[$2]}" | bc -l)"; }
+# line LABEL VALUE [TARGET MET]: one summary line, the issue's target beside the figure when
+# it has one. MET is a bc comparison of the figure with the target, e.g. "18.76 >= 40".
+line() {
+    if [ $# -eq 2 ]; then
+        printf '%-54s %s\n' "$1" "$2"
+    else
+        local verdict="not met"
+        [ "$(echo "$4" | bc -l)" = 1 ] && verdict=met
+        printf '%-54s %-8s  target %s (%s)\n' "$1" "$2" "$3" "$verdict"
+    fi
+}
+nf_all='netforensic flows, all threads'
+tshark_x=$(ratio 'tshark conv,tcp conv,udp' "$nf_all")
+per_gb_all=$(printf '%.3f' "$(per_gb "$nf_all")")
+stdin_x=$(ratio 'netforensic flows, stdin' "$nf_all")
+stdin_rss=${rss_mib['netforensic flows, stdin']}
+lower_x=$(ratio "$nf_all" 'lower bound, all threads')
 echo
-echo "tshark / netforensic (all threads):       $(ratio 'tshark conv,tcp conv,udp' 'netforensic flows, all threads')x"
-echo "netforensic (all threads) / read:         $(ratio 'netforensic flows, all threads' 'read (cat)')x"
-echo "netforensic 1 thread / all threads:       $(ratio 'netforensic flows, 1 thread' 'netforensic flows, all threads')x"
-echo "netforensic stdin / file:                 $(ratio 'netforensic flows, stdin' 'netforensic flows, all threads')x"
-echo "netforensic (all threads) / tcpdump:      $(ratio 'netforensic flows, all threads' 'tcpdump -r -w /dev/null')x"
+line "tshark / netforensic (all threads):" "${tshark_x}x" ">= 40x" "$tshark_x >= 40"
+line "netforensic (all threads) / read:" "$(ratio "$nf_all" 'read (cat)')x"
+line "netforensic 1 thread / all threads:" "$(ratio 'netforensic flows, 1 thread' "$nf_all")x"
+line "netforensic stdin / file:" "${stdin_x}x" "<= 1.5x" "$stdin_x <= 1.5"
+line "netforensic (all threads) / tcpdump:" "$(ratio "$nf_all" 'tcpdump -r -w /dev/null')x"
+line "netforensic (all threads) / lower bound (all threads):" "${lower_x}x" "<= 2x" "$lower_x <= 2"
+line "lower bound 1 thread / all threads:" "$(ratio 'lower bound, 1 thread' 'lower bound, all threads')x"
+line "netforensic (all threads) s/GB:" "$per_gb_all" "<= 0.45 s/GB with 2 threads" "$per_gb_all <= 0.45"
+line "netforensic stdin peak RSS (MiB):" "$stdin_rss" "< 128 MiB with 2 threads" "$stdin_rss < 128"
