@@ -11,10 +11,9 @@
 use super::shard::{EpochOutput, Shard, ShardOutput};
 use super::AnalysisOptions;
 use crate::capture::{FrameMeta, SharedInput};
-use crate::decode::{Packet, PktapInfo, Transport};
+use crate::decode::{Packet, PktapInfo, Transport, Tunnel};
 use crate::time::Timestamp;
 use std::net::IpAddr;
-use std::ops::Range;
 use std::sync::mpsc;
 
 /// Packets per batch: large enough that channel traffic is negligible, small enough that a
@@ -29,32 +28,49 @@ const BATCHES_IN_FLIGHT: usize = 16;
 /// memory near 128 MiB (16 made it 169 MiB).
 const COPYING_BATCHES_IN_FLIGHT: usize = 4;
 
-/// Where the bytes of a detached slice are.
-#[derive(Clone, Debug)]
-enum Span {
-    /// In the batch's arena.
-    Arena(Range<usize>),
-    /// In the shared input (see [`SharedInput::position_of`]).
-    Input(Range<usize>),
+/// Where the bytes of a detached slice are: `start..start + len` of the batch's arena or of the
+/// shared input (see [`SharedInput::position_of`]). Lengths fit in 32 bits: no capture record
+/// (pcap or pcapng) is longer, nor is a reassembled IP datagram.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u64,
+    len: u32,
+    in_arena: bool,
 }
 
 /// A packet whose borrowed bytes were detached: located in the shared input, or moved into
-/// a batch arena.
+/// a batch arena. Kept compact (the batches stream through memory between cores): the packet's
+/// fields without its slices, and the rare PKTAP header in a side list of the batch.
 struct DetachedPacket {
     now: Timestamp,
     index: u64,
     ts: Timestamp,
-    /// The packet with empty payload and PKTAP slices; `attach` puts them back.
-    shape: Packet<'static>,
+    src: IpAddr,
+    dst: IpAddr,
+    /// The transport header with an empty payload; `payload` says where the payload is.
+    transport: Transport<'static>,
     payload: Span,
-    pktap: Option<[Span; 3]>,
+    ip_len: u32,
+    ttl: u8,
+    tunnel: Option<Tunnel>,
+    vlan: Option<u16>,
+    reassembled: bool,
+    /// Index of this packet's PKTAP header in [`Batch::pktap`].
+    pktap: Option<u32>,
     meta: Option<Box<FrameMeta>>,
+}
+
+/// A PKTAP header with empty slices, and where its three strings are.
+struct DetachedPktap {
+    shape: PktapInfo<'static>,
+    strings: [Span; 3],
 }
 
 #[derive(Default)]
 struct Batch {
     arena: Vec<u8>,
     packets: Vec<DetachedPacket>,
+    pktap: Vec<DetachedPktap>,
     /// After these packets, hand over the epoch (number, network time) that ends here.
     mark: Option<(u64, Timestamp)>,
 }
@@ -69,78 +85,99 @@ impl Batch {
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
     ) {
+        let arena = &mut self.arena;
         let mut keep = |bytes: &[u8]| {
             if let Some(range) = input.and_then(|input| input.position_of(bytes)) {
-                return Span::Input(range);
+                return Span {
+                    start: range.start as u64,
+                    len: u32::try_from(range.len()).unwrap_or(u32::MAX),
+                    in_arena: false,
+                };
             }
             // Reassembled fragments, decompressed or streamed input: copied.
-            let start = self.arena.len();
-            self.arena.extend_from_slice(bytes);
-            Span::Arena(start..self.arena.len())
+            let start = arena.len();
+            arena.extend_from_slice(bytes);
+            Span {
+                start: start as u64,
+                len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                in_arena: true,
+            }
         };
         let payload = keep(packet.transport.payload());
-        let shape_transport = packet.transport.with_payload(&[]);
-        let pktap = packet
-            .pktap
-            .map(|p| [keep(p.comm), keep(p.effective_comm), keep(p.interface)]);
-        let shape = Packet {
-            src: packet.src,
-            dst: packet.dst,
-            ip_len: packet.ip_len,
-            ttl: packet.ttl,
-            transport: shape_transport,
-            tunnel: packet.tunnel,
-            vlan: packet.vlan,
-            pktap: packet.pktap.map(|p| PktapInfo {
+        let pktap = packet.pktap.map(|p| {
+            let strings = [keep(p.comm), keep(p.effective_comm), keep(p.interface)];
+            let shape = PktapInfo {
                 comm: &[],
                 effective_comm: &[],
                 interface: &[],
                 ..p
-            }),
-            reassembled: packet.reassembled,
-        };
+            };
+            self.pktap.push(DetachedPktap { shape, strings });
+            u32::try_from(self.pktap.len() - 1).unwrap_or(u32::MAX)
+        });
         self.packets.push(DetachedPacket {
             now,
             index,
             ts,
-            shape,
+            src: packet.src,
+            dst: packet.dst,
+            transport: packet.transport.with_payload(&[]),
             payload,
+            ip_len: packet.ip_len,
+            ttl: packet.ttl,
+            tunnel: packet.tunnel,
+            vlan: packet.vlan,
+            reassembled: packet.reassembled,
             pktap,
             meta,
         });
     }
+
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.packets.clear();
+        self.pktap.clear();
+    }
 }
 
-/// The packet again, its slices pointing into `arena` or the shared input.
+/// The packet again, its slices pointing into the batch's arena or the shared input.
 fn attach<'a>(
     detached: &DetachedPacket,
-    arena: &'a [u8],
+    batch: &'a Batch,
     input: Option<&'a SharedInput>,
 ) -> Packet<'a> {
     let bytes = |span: &Span| -> &'a [u8] {
-        let found = match span {
-            Span::Arena(range) => arena.get(range.clone()),
-            Span::Input(range) => input.and_then(|input| input.bytes().get(range.clone())),
+        let start = usize::try_from(span.start).unwrap_or(usize::MAX);
+        let range = start..start.saturating_add(span.len as usize);
+        let found = if span.in_arena {
+            batch.arena.get(range)
+        } else {
+            input.and_then(|input| input.bytes().get(range))
         };
         found.unwrap_or_default()
     };
-    let transport = detached
-        .shape
-        .transport
-        .with_payload(bytes(&detached.payload));
-    let pktap = match (detached.shape.pktap, &detached.pktap) {
-        (Some(p), Some([comm, ecomm, interface])) => Some(PktapInfo {
-            comm: bytes(comm),
-            effective_comm: bytes(ecomm),
-            interface: bytes(interface),
-            ..p
-        }),
-        _ => None,
-    };
+    let pktap = detached
+        .pktap
+        .and_then(|i| batch.pktap.get(i as usize))
+        .map(|p| {
+            let [comm, effective_comm, interface] = &p.strings;
+            PktapInfo {
+                comm: bytes(comm),
+                effective_comm: bytes(effective_comm),
+                interface: bytes(interface),
+                ..p.shape
+            }
+        });
     Packet {
-        transport,
+        src: detached.src,
+        dst: detached.dst,
+        ip_len: detached.ip_len,
+        ttl: detached.ttl,
+        transport: detached.transport.with_payload(bytes(&detached.payload)),
+        tunnel: detached.tunnel,
+        vlan: detached.vlan,
         pktap,
-        ..detached.shape
+        reassembled: detached.reassembled,
     }
 }
 
@@ -219,7 +256,7 @@ impl<'scope> ShardPool<'scope> {
                 let mut shard = Shard::new(options);
                 for mut batch in rx {
                     for detached in &batch.packets {
-                        let packet = attach(detached, &batch.arena, input.as_ref());
+                        let packet = attach(detached, &batch, input.as_ref());
                         shard.ingest(
                             detached.now,
                             detached.index,
@@ -231,8 +268,7 @@ impl<'scope> ShardPool<'scope> {
                     if let Some((epoch, now)) = batch.mark.take() {
                         let _ = epoch_out.send((epoch, shard.drain_epoch(now)));
                     }
-                    batch.arena.clear();
-                    batch.packets.clear();
+                    batch.clear();
                     let _ = recycle.send(batch);
                 }
                 shard.finish()
@@ -395,9 +431,32 @@ mod tests {
         let original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"hello");
         let mut batch = Batch::default();
         batch.push(None, Timestamp(5), 3, Timestamp(4), &original, None);
-        assert!(matches!(batch.packets[0].payload, Span::Arena(_)));
-        let restored = attach(&batch.packets[0], &batch.arena, None);
+        assert!(batch.packets[0].payload.in_arena);
+        let restored = attach(&batch.packets[0], &batch, None);
         assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+    }
+
+    #[test]
+    fn each_packet_gets_its_own_pktap_header_back() {
+        let first = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"one");
+        let mut plain = tcp([10, 0, 0, 2], 5001, [192, 0, 2, 9], 443, b"two");
+        plain.pktap = None;
+        let mut third = tcp([10, 0, 0, 3], 5002, [192, 0, 2, 9], 443, b"three");
+        if let Some(p) = third.pktap.as_mut() {
+            p.pid = 7;
+            p.comm = b"ssh";
+        }
+        let mut batch = Batch::default();
+        for (i, packet) in [first, plain, third].iter().enumerate() {
+            batch.push(None, Timestamp(5), i as u64, Timestamp(4), packet, None);
+        }
+        assert_eq!(batch.pktap.len(), 2);
+        for (detached, original) in batch.packets.iter().zip([first, plain, third]) {
+            let restored = attach(detached, &batch, None);
+            assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+        }
+        batch.clear();
+        assert!(batch.packets.is_empty() && batch.pktap.is_empty() && batch.arena.is_empty());
     }
 
     #[test]
@@ -410,12 +469,16 @@ mod tests {
         }
         let mut batch = Batch::default();
         batch.push(Some(&input), Timestamp(5), 3, Timestamp(4), &original, None);
-        assert!(matches!(batch.packets[0].payload, Span::Input(ref r) if *r == (2..7)));
+        let payload = batch.packets[0].payload;
+        assert_eq!(
+            (payload.in_arena, payload.start, payload.len),
+            (false, 2, 5)
+        );
         assert!(
             batch.arena.len() < 16,
             "only the non-input PKTAP strings are copied"
         );
-        let restored = attach(&batch.packets[0], &batch.arena, Some(&input));
+        let restored = attach(&batch.packets[0], &batch, Some(&input));
         assert_eq!(format!("{original:?}"), format!("{restored:?}"));
     }
 }
