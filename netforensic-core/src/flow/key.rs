@@ -1,16 +1,48 @@
 //! The flow table's key: a connection's 5-tuple in a direction-free form.
 
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Direction-free 5-tuple. For two-way traffic the endpoints are ordered, so both
 /// directions find the same entry; one-way ICMP messages keep their direction, as in Zeek.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Addresses are kept as plain integers and hashed in three words: the key is looked up for
+/// every packet, and hashing `IpAddr` field by field (discriminant, length, bytes, ports)
+/// cost several hasher rounds per lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowKey {
-    lo: (IpAddr, u16),
-    hi: (IpAddr, u16),
+    lo: Endpoint,
+    hi: Endpoint,
     /// IP protocol number (1 and 58 are distinct).
     proto: u8,
-    one_way: bool,
+    /// [`ONE_WAY`] and [`IPV6`] bits.
+    flags: u8,
+}
+
+/// An address (IPv4 in the low 32 bits) and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Endpoint {
+    addr: [u64; 2],
+    port: u16,
+}
+
+/// The key of a one-way ICMP message.
+const ONE_WAY: u8 = 1;
+/// IPv6 endpoints: an IPv4 address and an IPv6 address with the same low bits
+/// (`::a.b.c.d`) are different endpoints.
+const IPV6: u8 = 2;
+
+impl Endpoint {
+    fn new(addr: IpAddr, port: u16) -> Self {
+        let bits = match addr {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        Endpoint {
+            addr: [(bits >> 64) as u64, bits as u64],
+            port,
+        }
+    }
 }
 
 impl FlowKey {
@@ -22,15 +54,36 @@ impl FlowKey {
         dst_port: u16,
         one_way: bool,
     ) -> Self {
-        let a = (src, src_port);
-        let b = (dst, dst_port);
+        let a = Endpoint::new(src, src_port);
+        let b = Endpoint::new(dst, dst_port);
         let (lo, hi) = if one_way || a <= b { (a, b) } else { (b, a) };
+        let mut flags = if one_way { ONE_WAY } else { 0 };
+        if src.is_ipv6() || dst.is_ipv6() {
+            flags |= IPV6;
+        }
         FlowKey {
             lo,
             hi,
             proto,
-            one_way,
+            flags,
         }
+    }
+}
+
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Every field goes to the (keyed) hasher as it is: folding fields together before
+        // it would let crafted tuples collide whatever the key.
+        let [lo0, lo1] = self.lo.addr;
+        let [hi0, hi1] = self.hi.addr;
+        state.write_u128(u128::from(lo0) << 64 | u128::from(lo1));
+        state.write_u128(u128::from(hi0) << 64 | u128::from(hi1));
+        state.write_u64(
+            u64::from(self.lo.port)
+                | u64::from(self.hi.port) << 16
+                | u64::from(self.proto) << 32
+                | u64::from(self.flags) << 40,
+        );
     }
 }
 
@@ -53,6 +106,43 @@ mod tests {
         assert_ne!(
             FlowKey::new(6, a, 1, b, 2, false),
             FlowKey::new(17, a, 1, b, 2, false)
+        );
+    }
+
+    #[test]
+    fn an_ipv4_address_is_not_its_ipv6_lookalike() {
+        let v4: IpAddr = "10.0.0.1".parse().unwrap();
+        let v4b: IpAddr = "10.0.0.2".parse().unwrap();
+        let v6: IpAddr = "::10.0.0.1".parse().unwrap();
+        let v6b: IpAddr = "::10.0.0.2".parse().unwrap();
+        assert_ne!(
+            FlowKey::new(17, v4, 53, v4b, 53, false),
+            FlowKey::new(17, v6, 53, v6b, 53, false)
+        );
+    }
+
+    #[test]
+    fn every_field_tells_keys_apart() {
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        let b: IpAddr = "2001:db8::2".parse().unwrap();
+        let c: IpAddr = "2001:db9::1".parse().unwrap();
+        let base = FlowKey::new(6, a, 1, b, 2, false);
+        for other in [
+            FlowKey::new(6, c, 1, b, 2, false),
+            FlowKey::new(6, a, 3, b, 2, false),
+            FlowKey::new(6, a, 1, c, 2, false),
+            FlowKey::new(6, a, 1, b, 3, false),
+            FlowKey::new(6, a, 1, b, 2, true),
+        ] {
+            assert_ne!(base, other);
+        }
+        let hash = |k: &FlowKey| {
+            ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(k)
+        };
+        assert_eq!(
+            hash(&base),
+            hash(&FlowKey::new(6, b, 2, a, 1, false)),
+            "both directions hash alike"
         );
     }
 }
