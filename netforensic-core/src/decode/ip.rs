@@ -41,6 +41,87 @@ pub(crate) struct IpPacket<'a> {
 /// Decode an IP packet. `None` when there is no usable IP header (wrong version, header cut
 /// short, IHL below 5, an IPv6 extension header chain that breaks off).
 pub(crate) fn parse(bytes: &[u8]) -> Option<IpPacket<'_>> {
+    plain(bytes).or_else(|| parse_any(bytes))
+}
+
+/// The IPv4 protocol number of an Authentication Header (etherparse reads it as part of the
+/// IP layer).
+const PROTO_AH: u8 = 51;
+/// IPv4 flags/fragment-offset bits that make a packet a fragment (MF and the offset).
+const IPV4_FRAGMENTING: u16 = 0x3fff;
+
+/// The common case without etherparse's general machinery (most packets, so most of the
+/// decoding time): an IPv4 header without options that is not a fragment and carries no AH,
+/// or an IPv6 header followed directly by TCP, UDP or ICMPv6. The result is exactly what
+/// [`parse_any`] gives for the same bytes (a test compares the two); anything else is `None`
+/// and goes the general way.
+fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
+    use super::bytes::{array, be16};
+    match bytes.first()? {
+        0x45 => {
+            let header: [u8; 20] = array(bytes, 0)?;
+            let [_, _, _, _, _, _, _, _, ttl, protocol, ..] = header;
+            if be16(&header, 6)? & IPV4_FRAGMENTING != 0 || protocol == PROTO_AH {
+                return None;
+            }
+            let total_len = usize::from(be16(&header, 2)?);
+            // As in `parse_any`: a total length below the header (0 with segmentation
+            // offload) is not a length, the frame is.
+            let ip_len = if total_len >= 20 {
+                total_len
+            } else {
+                bytes.len()
+            };
+            let end = if total_len >= 20 {
+                total_len.min(bytes.len())
+            } else {
+                bytes.len()
+            };
+            let [s0, s1, s2, s3, d0, d1, d2, d3] = array(bytes, 12)?;
+            Some(IpPacket {
+                src: IpAddr::from([s0, s1, s2, s3]),
+                dst: IpAddr::from([d0, d1, d2, d3]),
+                ttl,
+                protocol,
+                ip_len: ip_len as u32,
+                payload: bytes.get(20..end)?,
+                payload_len: ip_len.saturating_sub(20) as u32,
+                fragment: None,
+            })
+        }
+        first if first >> 4 == 6 => {
+            let next = *bytes.get(6)?;
+            if !matches!(next, 6 | 17 | 58) || bytes.len() < IPV6_HEADER_LEN as usize {
+                return None;
+            }
+            let payload_length = u32::from(be16(bytes, 4)?);
+            // Payload length 0 (jumbogram or not filled in): the frame tells.
+            let ip_len = if payload_length == 0 {
+                bytes.len() as u32
+            } else {
+                payload_length + IPV6_HEADER_LEN
+            };
+            let end = (ip_len as usize).min(bytes.len());
+            let src: [u8; 16] = array(bytes, 8)?;
+            let dst: [u8; 16] = array(bytes, 24)?;
+            Some(IpPacket {
+                src: IpAddr::from(src),
+                dst: IpAddr::from(dst),
+                ttl: *bytes.get(7)?,
+                protocol: next,
+                ip_len,
+                payload: bytes.get(IPV6_HEADER_LEN as usize..end)?,
+                payload_len: ip_len.saturating_sub(IPV6_HEADER_LEN),
+                fragment: None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Any IP packet, through etherparse's lax slicing (options, extension headers, fragments,
+/// lengths that contradict the capture).
+fn parse_any(bytes: &[u8]) -> Option<IpPacket<'_>> {
     match LaxIpSlice::from_slice(bytes) {
         Ok((LaxIpSlice::Ipv4(ipv4), _)) => {
             let header = ipv4.header();
@@ -228,6 +309,81 @@ mod tests {
         let ip = parse(&p).unwrap();
         assert_eq!(ip.fragment, None);
         assert_eq!((ip.protocol, ip.payload_len, ip.ip_len), (17, 8, 56));
+    }
+
+    mod plain_equals_general {
+        use super::super::{parse_any, plain};
+        use proptest::prelude::*;
+
+        fn header() -> impl Strategy<Value = Vec<u8>> {
+            let first = prop_oneof![
+                Just(0x45u8),
+                Just(0x46),
+                Just(0x60),
+                Just(0x6a),
+                any::<u8>()
+            ];
+            let protocol = prop_oneof![
+                Just(6u8),
+                Just(17),
+                Just(58),
+                Just(1),
+                Just(51),
+                Just(0),
+                Just(43),
+                Just(44),
+                Just(60),
+                any::<u8>()
+            ];
+            let length = prop_oneof![0u16..80, any::<u16>()];
+            let flags = prop_oneof![Just(0u16), Just(0x4000), Just(0x2000), any::<u16>()];
+            (
+                first,
+                protocol,
+                length,
+                flags,
+                proptest::collection::vec(any::<u8>(), 0..120),
+            )
+                .prop_map(|(first, protocol, length, flags, mut rest)| {
+                    rest.resize(rest.len().max(8), 0);
+                    let mut bytes = vec![first];
+                    bytes.extend_from_slice(&rest);
+                    let len = length.to_be_bytes();
+                    if first >> 4 == 6 {
+                        // IPv6: payload length at 4, next header at 6.
+                        bytes[4..6].copy_from_slice(&len);
+                        bytes[6] = protocol;
+                    } else if bytes.len() >= 10 {
+                        // IPv4: total length at 2, flags/offset at 6, protocol at 9.
+                        bytes[2..4].copy_from_slice(&len);
+                        bytes[6..8].copy_from_slice(&flags.to_be_bytes());
+                        bytes[9] = protocol;
+                    }
+                    bytes
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+            /// The fast path answers only where it agrees with etherparse's general path.
+            #[test]
+            fn on_any_header(bytes in header()) {
+                if let Some(fast) = plain(&bytes) {
+                    prop_assert_eq!(Some(fast), parse_any(&bytes));
+                }
+            }
+        }
+
+        #[test]
+        fn takes_the_common_cases() {
+            let mut v4 = vec![0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0];
+            v4.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+            v4.extend_from_slice(&[0; 8]);
+            assert!(plain(&v4).is_some());
+            let mut v6 = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+            v6.extend_from_slice(&[0; 40]);
+            assert!(plain(&v6).is_some());
+        }
     }
 
     #[test]
