@@ -136,9 +136,7 @@ mod tests {
         ] {
             assert_ne!(base, other);
         }
-        let hash = |k: &FlowKey| {
-            ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(k)
-        };
+        let hash = |k: &FlowKey| ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(k);
         assert_eq!(
             hash(&base),
             hash(&FlowKey::new(6, b, 2, a, 1, false)),
