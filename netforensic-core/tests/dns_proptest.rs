@@ -55,7 +55,7 @@ proptest! {
     }
 
     /// Reading without rendering finds the same message, damage included: only the answers'
-    /// text is left out.
+    /// text is left out. Checking finds the same header and damage.
     #[test]
     fn unrendered_reader_reads_what_the_rendering_one_reads(
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
@@ -72,7 +72,10 @@ proptest! {
             message.answers.iter_mut().for_each(|a| a.rendered.clear());
             message
         });
+        let checked = rendered.as_ref().map(|message| (message.header, message.damaged));
         prop_assert_eq!(rendered, wire::parse_message_unrendered(&m[..cut], netbios));
+        let read = wire::check_message(&m[..cut]);
+        prop_assert_eq!(checked, read.map(|message| (message.header, message.damaged)));
     }
 
     #[test]

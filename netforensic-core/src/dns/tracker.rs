@@ -351,14 +351,14 @@ fn flush(id: FlowId, state: FlowDns, done: &mut Vec<(FlowId, DnsRecord)>) {
 /// First payload of a flow on a non-DNS port: a plausible standard query or response with
 /// exactly one question that reads cleanly.
 fn looks_like_dns(payload: &[u8]) -> bool {
-    // Only the header and whether it reads cleanly matter: no text needed.
-    let Some(message) = wire::parse_message_unrendered(payload, false) else {
+    // Only the header and whether the rest reads cleanly matter (one question and no damage:
+    // the question was read).
+    let Some(message) = wire::check_message(payload) else {
         return false;
     };
     !message.damaged
         && message.header.opcode == 0
         && message.header.qdcount == 1
-        && message.question.is_some()
         && message.header.ancount <= 64
         && message.header.nscount <= 64
         && message.header.arcount <= 64
@@ -376,8 +376,11 @@ fn handle_message(
     let records = state.pending.keeps_records();
     let parsed = if records {
         wire::parse_message(payload, state.netbios)
-    } else {
+    } else if wire::Header::parse(payload).is_some_and(|h| h.is_response) {
         wire::parse_message_unrendered(payload, state.netbios)
+    } else {
+        // Without records a query only takes part in pairing: its id is all that is used.
+        wire::check_message(payload)
     };
     let Some(message) = parsed else {
         stats.malformed += 1;

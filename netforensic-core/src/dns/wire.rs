@@ -1,6 +1,7 @@
 //! A tolerant, bounded reader of DNS wire format (RFC 1035): header, question, and the answer
 //! section rendered the way Zeek's dns.log renders it ([`parse_message`]), or left unrendered
-//! when only addresses and names are wanted ([`parse_message_unrendered`]).
+//! when only addresses and names are wanted ([`parse_message_unrendered`]), or only checked
+//! ([`check_message`]).
 //!
 //! Why our own walker and not `simple-dns` alone: Zeek-style rendering needs the raw record
 //! data (TXT strings with their lengths, RRSIG's covered type, unknown types by number), and a
@@ -135,33 +136,47 @@ pub mod rtype {
 /// Parse a whole message. `None` only when even the header is missing; otherwise the message
 /// is returned with `damaged` set where reading had to stop.
 pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<String>(msg, netbios)
+    parse::<String, String>(msg, netbios)
 }
 
 /// [`parse_message`] without the answers' text (`rendered` stays empty): owner names, TTLs,
 /// addresses, CNAME targets and hints only, what resolutions are made of. The same bytes are
 /// read and checked, so `damaged` and the answers read are the same.
 pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<Unrendered>(msg, netbios)
+    parse::<String, Unrendered>(msg, netbios)
 }
 
-fn parse<T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
+/// [`parse_message`] keeping only the header and `damaged`: the question and answers are read
+/// and checked the same way but not kept (`question` is `None`, `answers` empty). For messages
+/// that are only counted.
+pub fn check_message(msg: &[u8]) -> Option<Message> {
+    let read = parse::<Unrendered, Unrendered>(msg, false)?;
+    Some(Message {
+        header: read.header,
+        damaged: read.damaged,
+        ..Message::default()
+    })
+}
+
+/// Read a message keeping its names (question, owners, CNAME targets) in `N` and the answers'
+/// text in `T`. Text is only kept where names are: (String, String), (String, Unrendered) or
+/// (Unrendered, Unrendered).
+fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
     let header = Header::parse(msg)?;
     let mut out = Message {
         header,
         ..Message::default()
     };
     let mut pos = HEADER_LEN;
-    let mut name = String::with_capacity(NAME_CAPACITY);
+    let mut name = N::with_room();
     for index in 0..header.qdcount {
         name.clear();
-        let next = match read_name(msg, pos, &mut name) {
+        let next = match walk_name(msg, pos, &mut name) {
             Ok(next) => next,
             Err(_) => {
                 // Skip an unreadable name when its extent is known (as Wireshark does).
                 out.damaged = true;
-                name.clear();
-                name.push_str(UNREADABLE_NAME);
+                name.unreadable();
                 match skip_name(msg, pos) {
                     Ok(next) => next,
                     Err(_) => return Some(out),
@@ -175,9 +190,9 @@ fn parse<T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
         pos = next + 4;
         if index == 0 {
             let name = if netbios {
-                decode_netbios_name(&name).unwrap_or_else(|| name.clone())
+                decode_netbios_name(name.as_str()).unwrap_or_else(|| name.as_str().to_string())
             } else {
-                name.clone()
+                name.as_str().to_string()
             };
             out.question = Some(Question {
                 name,
@@ -190,7 +205,7 @@ fn parse<T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
         if out.answers.len() >= MAX_ANSWERS {
             break;
         }
-        match read_answer::<T>(msg, pos) {
+        match read_answer::<N, T>(msg, pos) {
             Ok((answer, next, names_ok)) => {
                 out.damaged |= !names_ok;
                 out.answers.push(answer);
@@ -289,19 +304,21 @@ fn push_label(out: &mut String, label: &[u8]) {
 /// ([`Unrendered`]) when only addresses and names matter. The wire is walked and checked the
 /// same either way, so whether a message is `damaged` never depends on it.
 trait Text: fmt::Write {
-    /// An empty text for one answer.
-    fn for_answer() -> Self;
+    /// An empty text for one name or answer.
+    fn with_room() -> Self;
     /// Append a name's label, after a `.` unless it is the name's first.
     fn push_label(&mut self, label: &[u8], first: bool);
     fn push_addr(&mut self, addr: IpAddr);
-    /// Replace what was written: the record's data could not be read.
+    fn clear(&mut self);
+    /// Replace what was written with a placeholder: the name or data could not be read.
     fn unreadable(&mut self);
-    fn into_rendered(self) -> String;
+    fn as_str(&self) -> &str;
+    fn into_string(self) -> String;
 }
 
 impl Text for String {
-    fn for_answer() -> Self {
-        // Room for a typical rendering up front instead of growing piece by piece.
+    fn with_room() -> Self {
+        // Room for a typical name or rendering up front instead of growing label by label.
         String::with_capacity(NAME_CAPACITY)
     }
 
@@ -316,12 +333,20 @@ impl Text for String {
         self.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
     }
 
+    fn clear(&mut self) {
+        String::clear(self);
+    }
+
     fn unreadable(&mut self) {
-        self.clear();
+        String::clear(self);
         self.push_str(UNREADABLE_NAME);
     }
 
-    fn into_rendered(self) -> String {
+    fn as_str(&self) -> &str {
+        self
+    }
+
+    fn into_string(self) -> String {
         self
     }
 }
@@ -340,7 +365,7 @@ impl fmt::Write for Unrendered {
 }
 
 impl Text for Unrendered {
-    fn for_answer() -> Self {
+    fn with_room() -> Self {
         Unrendered
     }
 
@@ -348,9 +373,15 @@ impl Text for Unrendered {
 
     fn push_addr(&mut self, _: IpAddr) {}
 
+    fn clear(&mut self) {}
+
     fn unreadable(&mut self) {}
 
-    fn into_rendered(self) -> String {
+    fn as_str(&self) -> &str {
+        ""
+    }
+
+    fn into_string(self) -> String {
         String::new()
     }
 }
@@ -399,16 +430,17 @@ const NAME_CAPACITY: usize = 48;
 const UNREADABLE_NAME: &str = "<unreadable name>";
 
 /// One record: the answer, the offset after it, and whether its names were all readable.
-fn read_answer<T: Text>(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
-    // Room for a typical owner name up front instead of growing label by label.
-    let mut name = String::with_capacity(NAME_CAPACITY);
+fn read_answer<N: Text, T: Text>(
+    msg: &[u8],
+    pos: usize,
+) -> Result<(Answer, usize, bool), WireError> {
+    let mut name = N::with_room();
     let mut names_ok = true;
-    let pos = match read_name(msg, pos, &mut name) {
+    let pos = match walk_name(msg, pos, &mut name) {
         Ok(next) => next,
         Err(_) => {
             names_ok = false;
-            name.clear();
-            name.push_str(UNREADABLE_NAME);
+            name.unreadable();
             skip_name(msg, pos)?
         }
     };
@@ -421,7 +453,7 @@ fn read_answer<T: Text>(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool),
         .get(rdata_start..rdata_end)
         .ok_or(WireError::Truncated)?;
     let mut answer = Answer {
-        name,
+        name: name.into_string(),
         rtype,
         ttl,
         rendered: String::new(),
@@ -429,15 +461,15 @@ fn read_answer<T: Text>(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool),
         cname_target: None,
         hints: Vec::new(),
     };
-    let mut text = T::for_answer();
-    if render_rdata(msg, rdata_start, rdata, &mut answer, &mut text).is_err() {
+    let mut text = T::with_room();
+    if render_rdata::<N, T>(msg, rdata_start, rdata, &mut answer, &mut text).is_err() {
         // The record's extent is known: keep going with a placeholder rendering.
         names_ok = false;
         text.unreadable();
         answer.addr = None;
         answer.cname_target = None;
     }
-    answer.rendered = text.into_rendered();
+    answer.rendered = text.into_string();
     Ok((answer, rdata_end, names_ok))
 }
 
@@ -446,8 +478,9 @@ fn rdata_name<T: Text>(msg: &[u8], at: usize, out: &mut T) -> Result<usize, Wire
     walk_name(msg, at, out)
 }
 
-/// Read a record's data into `answer` (address, CNAME target, hints) and its text into `out`.
-fn render_rdata<T: Text>(
+/// Read a record's data into `answer` (address, CNAME target kept as an `N`, hints) and its
+/// text into `out`.
+fn render_rdata<N: Text, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
@@ -468,11 +501,11 @@ fn render_rdata<T: Text>(
             answer.addr = Some(addr);
         }
         rtype::CNAME => {
-            // The target is wanted as a name even when nothing is rendered.
-            let mut target = String::with_capacity(NAME_CAPACITY);
+            // The target is a name (resolutions follow it) besides being text.
+            let mut target = N::with_room();
             rdata_name(msg, start, &mut target)?;
-            let _ = out.write_str(&target);
-            answer.cname_target = Some(target);
+            let _ = out.write_str(target.as_str());
+            answer.cname_target = Some(target.into_string());
         }
         rtype::NS | rtype::PTR | rtype::DNAME => {
             rdata_name(msg, start, out)?;
@@ -817,9 +850,10 @@ mod tests {
         assert_eq!(parsed.answers[1].rendered, "<unknown type=65280>");
     }
 
-    /// Unrendered reads the same: only the answers' text is missing.
+    /// Unrendered and checked read the same: only the answers' text (and for checked, the
+    /// question and answers) are missing.
     #[test]
-    fn unrendered_reads_what_rendered_reads() {
+    fn unrendered_and_checked_read_what_rendered_reads() {
         let mut https = vec![0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
         https.extend_from_slice(&[0, 0, 65, 0, 1, 0, 0, 0, 5, 0, 13]);
         https.extend_from_slice(&[0, 1, 0, 0, 4, 0, 4, 192, 0, 2, 1, 0, 6]);
@@ -830,7 +864,11 @@ mod tests {
                     m.answers.iter_mut().for_each(|a| a.rendered.clear());
                     m
                 });
+                let checked = rendered.as_ref().map(|m| (m.header, m.damaged));
                 assert_eq!(rendered, parse_message_unrendered(&full[..cut], false));
+                let read = check_message(&full[..cut]);
+                assert_eq!(checked, read.as_ref().map(|m| (m.header, m.damaged)));
+                assert!(read.is_none_or(|m| m.question.is_none() && m.answers.is_empty()));
             }
         }
     }
