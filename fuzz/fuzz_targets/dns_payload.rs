@@ -1,5 +1,7 @@
 //! Any bytes as a DNS message: the wire parser directly, then the tracker over UDP and over
 //! TCP (length-prefixed, split in two segments) so reassembly and name decompression run.
+//! Differential too: the unrendered and checking readers against the full one, and a
+//! resolutions-only tracker against a full one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -22,27 +24,45 @@ fn touch(id: u64, proto: Proto, from_orig: bool, resp_p: u16) -> FlowTouch {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wire::parse_message(data, false);
-    let _ = wire::parse_message(data, true);
+    for netbios in [false, true] {
+        let rendered = wire::parse_message(data, netbios).map(|mut m| {
+            m.answers.iter_mut().for_each(|a| a.rendered.clear());
+            m
+        });
+        // The lighter readers must read exactly what the full one reads.
+        assert_eq!(
+            rendered.as_ref().map(|m| (m.header, m.damaged)),
+            wire::check_message(data).map(|m| (m.header, m.damaged))
+        );
+        assert_eq!(rendered, wire::parse_message_unrendered(data, netbios));
+    }
     let mut name = String::new();
     let _ = wire::read_name(data, data.len() / 2, &mut name);
 
-    let mut tracker = DnsTracker::new();
-    for (id, port) in [(1, 53), (2, 137), (3, 5353), (4, 9999)] {
-        tracker.observe(&touch(id, Proto::Udp, true, port), Timestamp(0), None, data);
-        tracker.observe(
-            &touch(id, Proto::Udp, false, port),
-            Timestamp(1_000),
-            None,
-            data,
-        );
+    // A full and a resolutions-only tracker must learn the same from the same packets.
+    let mut full = DnsTracker::new();
+    let mut lean = DnsTracker::resolutions_only();
+    for tracker in [&mut full, &mut lean] {
+        for (id, port) in [(1, 53), (2, 137), (3, 5353), (4, 9999)] {
+            tracker.observe(&touch(id, Proto::Udp, true, port), Timestamp(0), None, data);
+            tracker.observe(
+                &touch(id, Proto::Udp, false, port),
+                Timestamp(1_000),
+                None,
+                data,
+            );
+        }
+        let mut framed = Vec::with_capacity(data.len() + 2);
+        framed.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+        framed.extend_from_slice(data);
+        let (first, second) = framed.split_at(framed.len() / 2);
+        let t = touch(5, Proto::Tcp, true, 53);
+        tracker.observe(&t, Timestamp(0), Some(1), first);
+        tracker.observe(&t, Timestamp(1), Some(1 + first.len() as u32), second);
     }
-    let mut framed = Vec::with_capacity(data.len() + 2);
-    framed.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
-    framed.extend_from_slice(data);
-    let (first, second) = framed.split_at(framed.len() / 2);
-    let t = touch(5, Proto::Tcp, true, 53);
-    tracker.observe(&t, Timestamp(0), Some(1), first);
-    tracker.observe(&t, Timestamp(1), Some(1 + first.len() as u32), second);
-    let _ = tracker;
+    assert_eq!(full.dns_flows(), lean.dns_flows());
+    let (_, full_resolutions, full_stats) = full.finish(&|_| String::new());
+    let (_, lean_resolutions, lean_stats) = lean.finish(&|_| String::new());
+    assert_eq!(full_resolutions, lean_resolutions);
+    assert_eq!(full_stats, lean_stats);
 });

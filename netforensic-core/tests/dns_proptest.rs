@@ -54,6 +54,30 @@ proptest! {
         let _ = wire::parse_message(&m[..cut], false);
     }
 
+    /// Reading without rendering finds the same message, damage included: only the answers'
+    /// text is left out. Checking finds the same header and damage.
+    #[test]
+    fn unrendered_reader_reads_what_the_rendering_one_reads(
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in any::<usize>(),
+        netbios in any::<bool>(),
+    ) {
+        let mut m = seed();
+        for (at, value) in edits {
+            let len = m.len();
+            m[at % len] = value;
+        }
+        let cut = cut % (m.len() + 1);
+        let rendered = wire::parse_message(&m[..cut], netbios).map(|mut message| {
+            message.answers.iter_mut().for_each(|a| a.rendered.clear());
+            message
+        });
+        let checked = rendered.as_ref().map(|message| (message.header, message.damaged));
+        prop_assert_eq!(rendered, wire::parse_message_unrendered(&m[..cut], netbios));
+        let read = wire::check_message(&m[..cut]);
+        prop_assert_eq!(checked, read.map(|message| (message.header, message.damaged)));
+    }
+
     #[test]
     fn tracker_survives_anything(
         packets in proptest::collection::vec(
@@ -69,6 +93,61 @@ proptest! {
             tracker.observe(&touch(Proto::Udp, *from_orig, 5300), Timestamp(i as i64), None, payload);
         }
         let _ = tracker.finish(&|id| format!("C{id}"));
+    }
+
+    /// A resolutions-only tracker learns the same resolutions, DNS flows and counters as a
+    /// full one, from queries and responses (some damaged) paired or not, over UDP on a DNS
+    /// port and another port and over TCP.
+    #[test]
+    fn resolutions_only_tracker_agrees_with_the_full_one(
+        packets in proptest::collection::vec(
+            (
+                0u8..3,
+                any::<bool>(),
+                0u16..4,
+                proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+            ),
+            1..40,
+        ),
+    ) {
+        let mut full = DnsTracker::new();
+        let mut lean = DnsTracker::resolutions_only();
+        let mut seqs = [1u32, 1u32];
+        for (i, (transport, is_response, id, edits)) in packets.iter().enumerate() {
+            let mut m = seed();
+            m[0..2].copy_from_slice(&id.to_be_bytes());
+            if !is_response {
+                m[2] &= 0x7f;
+            }
+            for (at, value) in edits {
+                let len = m.len();
+                m[at % len] = *value;
+            }
+            let ts = Timestamp(i as i64);
+            let from_orig = !is_response;
+            let (touch, seq, payload) = match transport {
+                0 => (touch(Proto::Udp, from_orig, 53), None, m),
+                1 => (touch(Proto::Udp, from_orig, 5300), None, m),
+                _ => {
+                    let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+                    framed.extend_from_slice(&m);
+                    let side = usize::from(*is_response);
+                    let seq = seqs[side];
+                    seqs[side] = seq.wrapping_add(framed.len() as u32);
+                    (touch(Proto::Tcp, from_orig, 53), Some(seq), framed)
+                }
+            };
+            let mut touch = touch;
+            touch.id = u64::from(*transport);
+            full.observe(&touch, ts, seq, &payload);
+            lean.observe(&touch, ts, seq, &payload);
+        }
+        prop_assert_eq!(full.dns_flows(), lean.dns_flows());
+        let (_, full_resolutions, full_stats) = full.finish(&|id| format!("C{id}"));
+        let (records, lean_resolutions, lean_stats) = lean.finish(&|id| format!("C{id}"));
+        prop_assert_eq!(full_resolutions, lean_resolutions);
+        prop_assert_eq!(full_stats, lean_stats);
+        prop_assert!(records.is_empty());
     }
 
     #[test]

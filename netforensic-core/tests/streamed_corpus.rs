@@ -1,8 +1,9 @@
 //! The streamed analysis (connections written as they end, epoch by epoch) against the
 //! whole-capture analysis on every capture in testdata: the same connections with the same
 //! names and in-capture attribution, with tiny epochs so that connections end in many of
-//! them, for 1 and 2 threads. The DNS follow-up attribution is left out of both: a streamed
-//! run does not apply it (see `analysis/stream.rs`).
+//! them, for 1 and 2 threads, and the same DNS counters (a streamed run keeps no DNS
+//! transactions, but reads the same messages). The DNS follow-up attribution is left out of
+//! both: a streamed run does not apply it (see `analysis/stream.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the report
 
 use netforensic_core::analysis::{
@@ -10,6 +11,7 @@ use netforensic_core::analysis::{
 };
 use netforensic_core::capture::CaptureSource;
 use netforensic_core::correlate::{self, CorrelateOptions};
+use netforensic_core::dns::DnsStats;
 use netforensic_core::report::{FlowRecord, RecordFormat, RecordWriter};
 use std::path::{Path, PathBuf};
 
@@ -54,7 +56,12 @@ fn run_streamed(
     )
 }
 
-fn streamed(path: &Path, threads: usize, epoch_packets: u64) -> (Vec<String>, Vec<u8>) {
+/// The flows (sorted lines), the bytes written and the DNS counters of a streamed analysis.
+fn streamed(
+    path: &Path,
+    threads: usize,
+    epoch_packets: u64,
+) -> (Vec<String>, Vec<u8>, Option<DnsStats>) {
     let mut flows: Vec<FlowRecord> = Vec::new();
     let mut ordered: Vec<u8> = Vec::new();
     let mut sink = |epoch: &[FlowRecord]| {
@@ -65,11 +72,17 @@ fn streamed(path: &Path, threads: usize, epoch_packets: u64) -> (Vec<String>, Ve
         Ok(())
     };
     let result = run_streamed(path, threads, epoch_packets, &mut sink);
-    match result {
-        Ok(done) => assert_eq!(done.flows as usize, flows.len()),
-        Err(_) => assert!(flows.is_empty()),
-    }
-    (jsonl_lines(&flows), ordered)
+    let dns_stats = match result {
+        Ok(done) => {
+            assert_eq!(done.flows as usize, flows.len());
+            Some(done.dns_stats)
+        }
+        Err(_) => {
+            assert!(flows.is_empty());
+            None
+        }
+    };
+    (jsonl_lines(&flows), ordered, dns_stats)
 }
 
 #[test]
@@ -89,21 +102,27 @@ fn streamed_flows_equal_the_whole_capture_analysis() {
             threads: Some(1),
             ..AnalysisOptions::default()
         };
-        let whole = match analyze_capture(&name, CaptureSource::File(path.clone()), &options) {
-            Ok(mut whole) => {
-                correlate::attribute(
-                    &mut whole.flows,
-                    &[],
-                    &whole.process_evidence,
-                    &[],
-                    &CorrelateOptions::default(),
-                );
-                jsonl_lines(&whole.flows)
-            }
-            Err(_) => Vec::new(),
-        };
-        let (one, one_bytes) = streamed(path, 1, 7);
-        let (two, two_bytes) = streamed(path, 2, 7);
+        let (whole, whole_dns) =
+            match analyze_capture(&name, CaptureSource::File(path.clone()), &options) {
+                Ok(mut whole) => {
+                    correlate::attribute(
+                        &mut whole.flows,
+                        &[],
+                        &whole.process_evidence,
+                        &[],
+                        &CorrelateOptions::default(),
+                    );
+                    (jsonl_lines(&whole.flows), Some(whole.dns_stats))
+                }
+                Err(_) => (Vec::new(), None),
+            };
+        let (one, one_bytes, one_dns) = streamed(path, 1, 7);
+        let (two, two_bytes, two_dns) = streamed(path, 2, 7);
+        if one_dns != whole_dns || two_dns != whole_dns {
+            failures.push(format!(
+                "{name}: DNS counters differ: whole {whole_dns:?}, streamed {one_dns:?} {two_dns:?}"
+            ));
+        }
         if one_bytes != two_bytes {
             failures.push(format!("{name}: 1 and 2 threads wrote different bytes"));
         }

@@ -24,7 +24,7 @@ use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
-use shard::{EpochOutput, Shard, ShardOutput};
+use shard::{EpochOutput, Run, Shard, ShardOutput};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
@@ -169,9 +169,14 @@ fn run_shards(
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .max(1);
+    let run = if merger.is_some() {
+        Run::Streamed
+    } else {
+        Run::Whole
+    };
     if threads == 1 {
         let mut sink = InlineSink {
-            shard: Shard::new(options),
+            shard: Shard::new(options, run),
             merger,
         };
         read_packets(reader, decoder, options, &mut sink);
@@ -179,7 +184,7 @@ fn run_shards(
     } else {
         std::thread::scope(|scope| {
             let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, reader.shared_input()),
+                pool: ShardPool::start(scope, threads, options, run, reader.shared_input()),
                 merger,
                 marks: EpochMarks::default(),
             };

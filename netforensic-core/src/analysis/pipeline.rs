@@ -8,7 +8,7 @@
 //! else they are copied into the batch's arena once, so the reader's buffers can be reused at
 //! once; no packet needs an allocation of its own.
 
-use super::shard::{EpochOutput, Shard, ShardOutput};
+use super::shard::{EpochOutput, Run, Shard, ShardOutput};
 use super::AnalysisOptions;
 use crate::capture::{FrameMeta, SharedInput};
 use crate::decode::{Packet, PktapInfo, Transport, Tunnel};
@@ -233,6 +233,7 @@ impl<'scope> ShardPool<'scope> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         shards: usize,
         options: &'env AnalysisOptions,
+        run: Run,
         input: Option<SharedInput>,
     ) -> Self {
         let (recycle_tx, recycled) = mpsc::channel::<Batch>();
@@ -253,7 +254,7 @@ impl<'scope> ShardPool<'scope> {
             let input = input.clone();
             senders.push(tx);
             workers.push(scope.spawn(move || {
-                let mut shard = Shard::new(options);
+                let mut shard = Shard::new(options, run);
                 for mut batch in rx {
                     for detached in &batch.packets {
                         let packet = attach(detached, &batch, input.as_ref());

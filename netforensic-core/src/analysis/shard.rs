@@ -16,6 +16,16 @@ use ahash::AHashSet;
 /// How often (capture time) finished connections are collected and their inspector state freed.
 const EXPIRY_CHECK_INTERVAL: i64 = Timestamp::NANOS_PER_SEC;
 
+/// How a run uses its shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Everything is kept to the end of the input, DNS transactions included.
+    Whole,
+    /// Connections are handed over epoch by epoch ([`Shard::drain_epoch`]); DNS transactions
+    /// are not logged, so the DNS tracker keeps only resolutions and counters.
+    Streamed,
+}
+
 pub(crate) struct Shard {
     pub flows: FlowTable,
     pub dns: DnsTracker,
@@ -28,10 +38,13 @@ pub(crate) struct Shard {
 }
 
 impl Shard {
-    pub fn new(options: &AnalysisOptions) -> Self {
+    pub fn new(options: &AnalysisOptions, run: Run) -> Self {
         Shard {
             flows: FlowTable::new(options.flow_config),
-            dns: DnsTracker::new(),
+            dns: match run {
+                Run::Whole => DnsTracker::new(),
+                Run::Streamed => DnsTracker::resolutions_only(),
+            },
             names: NameSniffer::new(),
             evidence: InCaptureEvidence::new(),
             finished: Vec::new(),
@@ -116,7 +129,7 @@ pub(crate) struct EpochOutput {
 impl Shard {
     /// At an epoch mark (a fixed packet count, the same for any number of shards): end every
     /// connection whose timers ran out by `now`, and hand them over with their names,
-    /// services and evidence. DNS transactions are not kept (a streamed run does not log them).
+    /// services and evidence. A [`Run::Streamed`] shard: its DNS tracker keeps no transactions.
     pub fn drain_epoch(&mut self, now: Timestamp) -> EpochOutput {
         let before = self.finished.len();
         self.flows.expire_due(now, &mut self.finished);
@@ -127,7 +140,6 @@ impl Shard {
         let connections = std::mem::take(&mut self.finished);
         let ended: AHashSet<u64> = connections.iter().map(|c| c.id).collect();
         let is_ended = |id: u64| ended.contains(&id);
-        self.dns.discard_records();
         let mut services: Vec<(u64, &'static str)> = self
             .dns
             .take_dns_flows(is_ended)

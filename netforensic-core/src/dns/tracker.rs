@@ -1,5 +1,11 @@
 //! Per-connection DNS state: which flows carry DNS, TCP framing, and Zeek's pairing of queries
 //! and responses by transaction id (oldest outstanding query first).
+//!
+//! A tracker either logs every transaction as a [`DnsRecord`] ([`DnsTracker::new`]) or keeps
+//! only what naming connections needs ([`DnsTracker::resolutions_only`]): resolutions, the
+//! connections that carried DNS and the counters. Pairing runs the same way in both (it
+//! decides which responses are counted, and confirms DNS on other ports), on transaction ids
+//! alone in the second.
 
 use super::reassembly::{Push, Reassembler};
 use super::wire::{self, Message};
@@ -45,16 +51,86 @@ struct FlowDns {
     counted: bool,
     netbios: bool,
     confirmed: bool,
-    pending: VecDeque<DnsRecord>,
+    pending: Pending,
     /// Finished records of an unconfirmed candidate flow.
     held: Vec<DnsRecord>,
     /// TCP streams: [from originator, from responder].
     streams: Option<Box<[Reassembler; 2]>>,
 }
 
+/// A connection's outstanding queries, oldest first: their records, or only their transaction
+/// ids when no records are kept (pairing needs nothing more).
+enum Pending {
+    Records(VecDeque<DnsRecord>),
+    Ids(VecDeque<u16>),
+}
+
+impl Pending {
+    fn new(records: bool) -> Self {
+        if records {
+            Pending::Records(VecDeque::new())
+        } else {
+            Pending::Ids(VecDeque::new())
+        }
+    }
+
+    fn keeps_records(&self) -> bool {
+        matches!(self, Pending::Records(_))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Pending::Records(queue) => queue.len(),
+            Pending::Ids(queue) => queue.len(),
+        }
+    }
+
+    /// Queue a query; its record is only built when records are kept.
+    fn push(&mut self, id: u16, record: impl FnOnce() -> DnsRecord) {
+        match self {
+            Pending::Records(queue) => queue.push_back(record()),
+            Pending::Ids(queue) => queue.push_back(id),
+        }
+    }
+
+    /// Remove the oldest query (the bound was reached); its record if kept.
+    fn pop_oldest(&mut self) -> Option<DnsRecord> {
+        match self {
+            Pending::Records(queue) => queue.pop_front(),
+            Pending::Ids(queue) => {
+                queue.pop_front();
+                None
+            }
+        }
+    }
+
+    /// Remove the oldest outstanding query with transaction id `id`: `None` when there is
+    /// none, else its record if records are kept.
+    fn take(&mut self, id: u16) -> Option<Option<DnsRecord>> {
+        match self {
+            Pending::Records(queue) => {
+                let at = queue.iter().position(|r| r.trans_id == id)?;
+                queue.remove(at).map(Some)
+            }
+            Pending::Ids(queue) => {
+                let at = queue.iter().position(|&t| t == id)?;
+                queue.remove(at).map(|_| None)
+            }
+        }
+    }
+
+    fn into_records(self) -> VecDeque<DnsRecord> {
+        match self {
+            Pending::Records(queue) => queue,
+            Pending::Ids(_) => VecDeque::new(),
+        }
+    }
+}
+
 /// Watches flow payloads for DNS and pairs queries with responses.
-#[derive(Default)]
 pub struct DnsTracker {
+    /// Whether transactions are logged as [`DnsRecord`]s.
+    records: bool,
     stats: DnsStats,
     flows: AHashMap<FlowId, FlowDns>,
     /// Finished records with their flow id (the uid is filled in at the end).
@@ -68,9 +144,33 @@ fn is_dns_port(port: u16) -> bool {
     matches!(port, PORT_DNS | PORT_NETBIOS_NS | PORT_MDNS | PORT_LLMNR)
 }
 
+impl Default for DnsTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl DnsTracker {
+    /// A tracker that logs every transaction (dns.log) besides learning resolutions.
     pub fn new() -> Self {
-        Self::default()
+        DnsTracker {
+            records: true,
+            stats: DnsStats::default(),
+            flows: AHashMap::default(),
+            done: Vec::new(),
+            resolutions: Vec::new(),
+            dns_flows: Vec::new(),
+        }
+    }
+
+    /// A tracker that builds no records and renders no answers: only resolutions, the
+    /// connections that carried DNS and the counters, each the same as [`DnsTracker::new`]'s
+    /// (a streamed `flows` run needs nothing more). [`DnsTracker::finish`] returns no records.
+    pub fn resolutions_only() -> Self {
+        DnsTracker {
+            records: false,
+            ..Self::new()
+        }
     }
 
     /// Offer one packet's payload of a connection. Cheap when the flow is not DNS.
@@ -108,7 +208,7 @@ impl DnsTracker {
                     counted: false,
                     netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
                     confirmed: false,
-                    pending: VecDeque::new(),
+                    pending: Pending::new(self.records),
                     held: Vec::new(),
                     streams: None,
                 })
@@ -197,12 +297,6 @@ impl DnsTracker {
         std::mem::take(&mut self.resolutions)
     }
 
-    /// Drop the finished transactions: a streamed `flows` run does not log them, and keeping
-    /// them would make memory grow with the capture.
-    pub fn discard_records(&mut self) {
-        self.done.clear();
-    }
-
     /// Remove and return the DNS-carrying connections `ended` says have ended (sorted).
     pub fn take_dns_flows(&mut self, ended: impl Fn(FlowId) -> bool) -> Vec<FlowId> {
         let mut taken = Vec::new();
@@ -251,19 +345,20 @@ fn flush(id: FlowId, state: FlowDns, done: &mut Vec<(FlowId, DnsRecord)>) {
         return;
     }
     done.extend(state.held.into_iter().map(|r| (id, r)));
-    done.extend(state.pending.into_iter().map(|r| (id, r)));
+    done.extend(state.pending.into_records().into_iter().map(|r| (id, r)));
 }
 
 /// First payload of a flow on a non-DNS port: a plausible standard query or response with
 /// exactly one question that reads cleanly.
 fn looks_like_dns(payload: &[u8]) -> bool {
-    let Some(message) = wire::parse_message(payload, false) else {
+    // Only the header and whether the rest reads cleanly matter (one question and no damage:
+    // the question was read).
+    let Some(message) = wire::check_message(payload) else {
         return false;
     };
     !message.damaged
         && message.header.opcode == 0
         && message.header.qdcount == 1
-        && message.question.is_some()
         && message.header.ancount <= 64
         && message.header.nscount <= 64
         && message.header.arcount <= 64
@@ -278,7 +373,16 @@ fn handle_message(
     done: &mut Vec<(FlowId, DnsRecord)>,
     resolutions: &mut Vec<Resolution>,
 ) {
-    let Some(message) = wire::parse_message(payload, state.netbios) else {
+    let records = state.pending.keeps_records();
+    let parsed = if records {
+        wire::parse_message(payload, state.netbios)
+    } else if wire::Header::parse(payload).is_some_and(|h| h.is_response) {
+        wire::parse_message_unrendered(payload, state.netbios)
+    } else {
+        // Without records a query only takes part in pairing: its id is all that is used.
+        wire::check_message(payload)
+    };
+    let Some(message) = parsed else {
         stats.malformed += 1;
         return;
     };
@@ -288,32 +392,62 @@ fn handle_message(
     }
     let header = message.header;
     if !header.is_response {
-        let mut record = new_record(touch, ts, header.id, None);
-        if let Some(q) = message.question {
-            record.query = Some(q.name);
-            record.qclass = Some(q.qclass);
-            record.qclass_name = Some(wire::qclass_name(q.qclass));
-            record.qtype = Some(q.qtype);
-            record.qtype_name = Some(wire::qtype_name(q.qtype));
-        }
-        record.rd = header.rd;
-        record.tc = header.tc;
-        record.z = header.z;
         if state.pending.len() >= MAX_PENDING_PER_FLOW {
             stats.pending_overflows += 1;
-            if let Some(oldest) = state.pending.pop_front() {
+            if let Some(oldest) = state.pending.pop_oldest() {
                 emit(state, touch.id, oldest, done);
             }
         }
-        state.pending.push_back(record);
+        state
+            .pending
+            .push(header.id, || query_record(touch, ts, message));
         return;
     }
 
-    let paired = state
-        .pending
-        .iter()
-        .position(|r| r.trans_id == header.id)
-        .and_then(|i| state.pending.remove(i));
+    let paired = state.pending.take(header.id);
+    if paired.is_some() && state.kind == Kind::Candidate && !state.confirmed {
+        state.confirmed = true;
+    }
+    let client = if touch.from_orig {
+        touch.resp_h
+    } else {
+        touch.orig_h
+    };
+    if state.kind == Kind::Dns || state.confirmed {
+        learn_resolutions(&message, client, ts, resolutions);
+    }
+    if records {
+        let record = response_record(paired.flatten(), touch, ts, message);
+        emit(state, touch.id, record, done);
+    }
+}
+
+/// The record of a query, until its response completes it.
+fn query_record(touch: &FlowTouch, ts: Timestamp, message: Message) -> DnsRecord {
+    let header = message.header;
+    let mut record = new_record(touch, ts, header.id, None);
+    if let Some(q) = message.question {
+        record.query = Some(q.name);
+        record.qclass = Some(q.qclass);
+        record.qclass_name = Some(wire::qclass_name(q.qclass));
+        record.qtype = Some(q.qtype);
+        record.qtype_name = Some(wire::qtype_name(q.qtype));
+    }
+    record.rd = header.rd;
+    record.tc = header.tc;
+    record.z = header.z;
+    record
+}
+
+/// The record of a response: its query's record completed (`paired`), or a record of its own
+/// (unsolicited).
+fn response_record(
+    paired: Option<DnsRecord>,
+    touch: &FlowTouch,
+    ts: Timestamp,
+    message: Message,
+) -> DnsRecord {
+    let header = message.header;
     let was_paired = paired.is_some();
     let mut record = paired.unwrap_or_else(|| {
         let query = message.question.as_ref().map(|q| q.name.clone());
@@ -340,17 +474,6 @@ fn handle_message(
             record.rtt_nanos = Some(ts.nanos_since(record.ts));
         }
     }
-    if was_paired && state.kind == Kind::Candidate && !state.confirmed {
-        state.confirmed = true;
-    }
-    let client = if touch.from_orig {
-        touch.resp_h
-    } else {
-        touch.orig_h
-    };
-    if state.kind == Kind::Dns || state.confirmed {
-        learn_resolutions(&message, client, ts, resolutions);
-    }
     // The message is done with: its renderings move into the record instead of being copied.
     record.answers.reserve(message.answers.len());
     record.ttls.reserve(message.answers.len());
@@ -358,7 +481,7 @@ fn handle_message(
         record.answers.push(answer.rendered);
         record.ttls.push(answer.ttl);
     }
-    emit(state, touch.id, record, done);
+    record
 }
 
 fn emit(state: &mut FlowDns, id: FlowId, record: DnsRecord, done: &mut Vec<(FlowId, DnsRecord)>) {
@@ -629,6 +752,97 @@ mod tests {
         assert!(stats.tcp_buffer_overflows >= 1);
         // 0xffff-byte message read from the first 65537 bytes: one (damaged) message.
         assert!(records.len() <= 1);
+    }
+
+    fn touch_on(id: FlowId, proto: Proto, from_orig: bool, port: u16) -> FlowTouch {
+        FlowTouch {
+            id,
+            ..touch(proto, from_orig, port)
+        }
+    }
+
+    fn framed(messages: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in messages {
+            out.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            out.extend_from_slice(m);
+        }
+        out
+    }
+
+    /// A full and a resolutions-only tracker given the same packets learn the same
+    /// resolutions, DNS flows and counters; only the full one logs transactions.
+    #[test]
+    fn resolutions_only_learns_what_the_full_tracker_learns() {
+        let udp = |id, from_orig, port| touch_on(id, Proto::Udp, from_orig, port);
+        let tcp = |id, from_orig| touch_on(id, Proto::Tcp, from_orig, 53);
+        let mut packets: Vec<(FlowTouch, Option<u32>, Vec<u8>)> = vec![
+            // A pair, an unanswered query, a message without a header, a damaged response.
+            (udp(1, true, 53), None, query(1)),
+            (udp(1, false, 53), None, response(1)),
+            (udp(1, true, 53), None, query(2)),
+            (udp(1, true, 53), None, vec![0, 1]),
+            (udp(1, false, 53), None, response(1)[..40].to_vec()),
+            // Unsolicited on a DNS port: still learned.
+            (udp(2, false, 53), None, response(9)),
+        ];
+        // TCP: two queries split over segments, two responses coalesced in one.
+        let queries = framed(&[query(10), query(11)]);
+        let (a, b) = queries.split_at(20);
+        packets.push((tcp(3, true), Some(1), a.to_vec()));
+        packets.push((tcp(3, true), Some(21), b.to_vec()));
+        packets.push((
+            tcp(3, false),
+            Some(500),
+            framed(&[response(11), response(10)]),
+        ));
+        // Another port: a pair confirms it; a response to no query does not.
+        packets.push((udp(4, true, 5300), None, query(3)));
+        packets.push((udp(4, false, 5300), None, response(3)));
+        packets.push((udp(5, true, 5300), None, query(4)));
+        packets.push((udp(5, false, 5300), None, response(5)));
+        // Past the outstanding bound on a DNS port and on another port: the oldest queries
+        // are dropped, and a response to one of them pairs with nothing (and confirms
+        // nothing), while a response to a kept one does.
+        let many = MAX_PENDING_PER_FLOW as u16 + 10;
+        for id in 0..many {
+            packets.push((udp(6, true, 53), None, query(id)));
+            packets.push((udp(7, true, 5301), None, query(id)));
+        }
+        for id in [2, 40] {
+            packets.push((udp(6, false, 53), None, response(id)));
+            packets.push((udp(7, false, 5301), None, response(id)));
+        }
+        // Not DNS at all.
+        packets.push((udp(8, true, 443), None, b"\x16\x03\x01 not dns".to_vec()));
+        packets.push((udp(8, false, 443), None, response(3)));
+
+        let mut full = DnsTracker::new();
+        let mut lean = DnsTracker::resolutions_only();
+        for (i, (touch, seq, payload)) in packets.iter().enumerate() {
+            let ts = Timestamp(i as i64 * 1_000);
+            full.observe(touch, ts, *seq, payload);
+            lean.observe(touch, ts, *seq, payload);
+            if i == 5 {
+                full.flow_finished(1);
+                lean.flow_finished(1);
+                assert_eq!(full.take_resolutions(), lean.take_resolutions());
+            }
+        }
+        assert_eq!(full.dns_flows(), lean.dns_flows());
+        assert_eq!(full.dns_flows(), vec![1, 2, 3, 4, 6, 7]);
+        let ended = |id: FlowId| id <= 3;
+        assert_eq!(full.take_dns_flows(ended), lean.take_dns_flows(ended));
+        assert_eq!(full.take_resolutions(), lean.take_resolutions());
+
+        let (full_records, full_resolutions, full_stats) = full.finish(&|_| String::new());
+        let (lean_records, lean_resolutions, lean_stats) = lean.finish(&|_| String::new());
+        assert_eq!(full_resolutions, lean_resolutions);
+        assert_eq!(full_stats, lean_stats);
+        assert_eq!(full_stats.pending_overflows, 20);
+        assert_eq!(full_stats.malformed, 2);
+        assert!(!full_records.is_empty());
+        assert!(lean_records.is_empty());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! A tolerant, bounded reader of DNS wire format (RFC 1035): header, question, and the answer
-//! section rendered the way Zeek's dns.log renders it.
+//! section rendered the way Zeek's dns.log renders it ([`parse_message`]), or left unrendered
+//! when only addresses and names are wanted ([`parse_message_unrendered`]), or only checked
+//! ([`check_message`]).
 //!
 //! Why our own walker and not `simple-dns` alone: Zeek-style rendering needs the raw record
 //! data (TXT strings with their lengths, RRSIG's covered type, unknown types by number), and a
@@ -7,7 +9,7 @@
 //! through [`Reader`]-style checked slicing, so no input can panic, loop or allocate unboundedly.
 
 use crate::report::tabular::{addr_text, ADDR_TEXT_MAX};
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// DNS header length (RFC 1035 4.1.1).
@@ -89,7 +91,8 @@ pub struct Answer {
     pub name: String,
     pub rtype: u16,
     pub ttl: u32,
-    /// Zeek's rendering (address, target name, `TXT 5 hello`, ...).
+    /// Zeek's rendering (address, target name, `TXT 5 hello`, ...); empty when the message
+    /// was parsed unrendered.
     pub rendered: String,
     /// Address of an A/AAAA record.
     pub addr: Option<IpAddr>,
@@ -133,22 +136,47 @@ pub mod rtype {
 /// Parse a whole message. `None` only when even the header is missing; otherwise the message
 /// is returned with `damaged` set where reading had to stop.
 pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
+    parse::<String, String>(msg, netbios)
+}
+
+/// [`parse_message`] without the answers' text (`rendered` stays empty): owner names, TTLs,
+/// addresses, CNAME targets and hints only, what resolutions are made of. The same bytes are
+/// read and checked, so `damaged` and the answers read are the same.
+pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
+    parse::<String, Unrendered>(msg, netbios)
+}
+
+/// [`parse_message`] keeping only the header and `damaged`: the question and answers are read
+/// and checked the same way but not kept (`question` is `None`, `answers` empty). For messages
+/// that are only counted.
+pub fn check_message(msg: &[u8]) -> Option<Message> {
+    let read = parse::<Unrendered, Unrendered>(msg, false)?;
+    Some(Message {
+        header: read.header,
+        damaged: read.damaged,
+        ..Message::default()
+    })
+}
+
+/// Read a message keeping its names (question, owners, CNAME targets) in `N` and the answers'
+/// text in `T`. Text is only kept where names are: (String, String), (String, Unrendered) or
+/// (Unrendered, Unrendered).
+fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
     let header = Header::parse(msg)?;
     let mut out = Message {
         header,
         ..Message::default()
     };
     let mut pos = HEADER_LEN;
-    let mut name = String::with_capacity(NAME_CAPACITY);
+    let mut name = N::with_room();
     for index in 0..header.qdcount {
         name.clear();
-        let next = match read_name(msg, pos, &mut name) {
+        let next = match walk_name(msg, pos, &mut name) {
             Ok(next) => next,
             Err(_) => {
                 // Skip an unreadable name when its extent is known (as Wireshark does).
                 out.damaged = true;
-                name.clear();
-                name.push_str(UNREADABLE_NAME);
+                name.unreadable();
                 match skip_name(msg, pos) {
                     Ok(next) => next,
                     Err(_) => return Some(out),
@@ -162,9 +190,9 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
         pos = next + 4;
         if index == 0 {
             let name = if netbios {
-                decode_netbios_name(&name).unwrap_or_else(|| name.clone())
+                decode_netbios_name(name.as_str()).unwrap_or_else(|| name.as_str().to_string())
             } else {
-                name.clone()
+                name.as_str().to_string()
             };
             out.question = Some(Question {
                 name,
@@ -177,7 +205,7 @@ pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
         if out.answers.len() >= MAX_ANSWERS {
             break;
         }
-        match read_answer(msg, pos) {
+        match read_answer::<N, T>(msg, pos) {
             Ok((answer, next, names_ok)) => {
                 out.damaged |= !names_ok;
                 out.answers.push(answer);
@@ -207,7 +235,12 @@ fn be32(msg: &[u8], at: usize) -> Option<u32> {
 /// bytes as `\xNN`). Returns the offset just
 /// after the name in the original position.
 pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, WireError> {
-    let base = out.len();
+    walk_name(msg, start, out)
+}
+
+/// [`read_name`] into any [`Text`]: the walk and its checks do not depend on what is kept.
+fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, WireError> {
+    let mut first = true;
     let mut pos = start;
     let mut after: Option<usize> = None;
     let mut hops = 0usize;
@@ -229,10 +262,8 @@ pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, Wi
                 if wire_len > MAX_NAME_WIRE_LEN {
                     return Err(WireError::BadLabel);
                 }
-                if out.len() > base {
-                    out.push('.');
-                }
-                push_label(out, label);
+                out.push_label(label, first);
+                first = false;
                 pos += 1 + len;
             }
             0xc0 => {
@@ -266,6 +297,92 @@ fn push_label(out: &mut String, label: &[u8]) {
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
+    }
+}
+
+/// Where the text of names and answers goes: a `String` (dns.log), or nowhere
+/// ([`Unrendered`]) when only addresses and names matter. The wire is walked and checked the
+/// same either way, so whether a message is `damaged` never depends on it.
+trait Text: fmt::Write {
+    /// An empty text for one name or answer.
+    fn with_room() -> Self;
+    /// Append a name's label, after a `.` unless it is the name's first.
+    fn push_label(&mut self, label: &[u8], first: bool);
+    fn push_addr(&mut self, addr: IpAddr);
+    fn clear(&mut self);
+    /// Replace what was written with a placeholder: the name or data could not be read.
+    fn unreadable(&mut self);
+    fn as_str(&self) -> &str;
+    fn into_string(self) -> String;
+}
+
+impl Text for String {
+    fn with_room() -> Self {
+        // Room for a typical name or rendering up front instead of growing label by label.
+        String::with_capacity(NAME_CAPACITY)
+    }
+
+    fn push_label(&mut self, label: &[u8], first: bool) {
+        if !first {
+            self.push('.');
+        }
+        push_label(self, label);
+    }
+
+    fn push_addr(&mut self, addr: IpAddr) {
+        self.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
+    }
+
+    fn clear(&mut self) {
+        String::clear(self);
+    }
+
+    fn unreadable(&mut self) {
+        String::clear(self);
+        self.push_str(UNREADABLE_NAME);
+    }
+
+    fn as_str(&self) -> &str {
+        self
+    }
+
+    fn into_string(self) -> String {
+        self
+    }
+}
+
+/// Text nobody reads: nothing is formatted or allocated.
+struct Unrendered;
+
+impl fmt::Write for Unrendered {
+    fn write_str(&mut self, _: &str) -> fmt::Result {
+        Ok(())
+    }
+
+    fn write_fmt(&mut self, _: fmt::Arguments<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Text for Unrendered {
+    fn with_room() -> Self {
+        Unrendered
+    }
+
+    fn push_label(&mut self, _: &[u8], _: bool) {}
+
+    fn push_addr(&mut self, _: IpAddr) {}
+
+    fn clear(&mut self) {}
+
+    fn unreadable(&mut self) {}
+
+    fn as_str(&self) -> &str {
+        ""
+    }
+
+    fn into_string(self) -> String {
+        String::new()
     }
 }
 
@@ -313,16 +430,17 @@ const NAME_CAPACITY: usize = 48;
 const UNREADABLE_NAME: &str = "<unreadable name>";
 
 /// One record: the answer, the offset after it, and whether its names were all readable.
-fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireError> {
-    // Room for a typical owner name up front instead of growing label by label.
-    let mut name = String::with_capacity(NAME_CAPACITY);
+fn read_answer<N: Text, T: Text>(
+    msg: &[u8],
+    pos: usize,
+) -> Result<(Answer, usize, bool), WireError> {
+    let mut name = N::with_room();
     let mut names_ok = true;
-    let pos = match read_name(msg, pos, &mut name) {
+    let pos = match walk_name(msg, pos, &mut name) {
         Ok(next) => next,
         Err(_) => {
             names_ok = false;
-            name.clear();
-            name.push_str(UNREADABLE_NAME);
+            name.unreadable();
             skip_name(msg, pos)?
         }
     };
@@ -335,55 +453,62 @@ fn read_answer(msg: &[u8], pos: usize) -> Result<(Answer, usize, bool), WireErro
         .get(rdata_start..rdata_end)
         .ok_or(WireError::Truncated)?;
     let mut answer = Answer {
-        name,
+        name: name.into_string(),
         rtype,
         ttl,
-        rendered: String::with_capacity(NAME_CAPACITY),
+        rendered: String::new(),
         addr: None,
         cname_target: None,
         hints: Vec::new(),
     };
-    if render_rdata(msg, rdata_start, rdata, &mut answer).is_err() {
+    let mut text = T::with_room();
+    if render_rdata::<N, T>(msg, rdata_start, rdata, &mut answer, &mut text).is_err() {
         // The record's extent is known: keep going with a placeholder rendering.
         names_ok = false;
-        answer.rendered.clear();
-        answer.rendered.push_str(UNREADABLE_NAME);
+        text.unreadable();
         answer.addr = None;
         answer.cname_target = None;
     }
+    answer.rendered = text.into_string();
     Ok((answer, rdata_end, names_ok))
 }
 
 /// Name inside rdata: must stay within the record (compression may point anywhere earlier).
-fn rdata_name(msg: &[u8], at: usize, out: &mut String) -> Result<usize, WireError> {
-    read_name(msg, at, out)
+fn rdata_name<T: Text>(msg: &[u8], at: usize, out: &mut T) -> Result<usize, WireError> {
+    walk_name(msg, at, out)
 }
 
-fn render_rdata(
+/// Read a record's data into `answer` (address, CNAME target kept as an `N`, hints) and its
+/// text into `out`.
+fn render_rdata<N: Text, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
     answer: &mut Answer,
+    out: &mut T,
 ) -> Result<(), WireError> {
-    let out = &mut answer.rendered;
     match answer.rtype {
         rtype::A => {
             let b: [u8; 4] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V4(Ipv4Addr::from(b));
-            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
+            out.push_addr(addr);
             answer.addr = Some(addr);
         }
         rtype::AAAA => {
             let b: [u8; 16] = rdata.try_into().map_err(|_| WireError::Truncated)?;
             let addr = IpAddr::V6(Ipv6Addr::from(b));
-            out.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
+            out.push_addr(addr);
             answer.addr = Some(addr);
         }
-        rtype::CNAME | rtype::NS | rtype::PTR | rtype::DNAME => {
+        rtype::CNAME => {
+            // The target is a name (resolutions follow it) besides being text.
+            let mut target = N::with_room();
+            rdata_name(msg, start, &mut target)?;
+            let _ = out.write_str(target.as_str());
+            answer.cname_target = Some(target.into_string());
+        }
+        rtype::NS | rtype::PTR | rtype::DNAME => {
             rdata_name(msg, start, out)?;
-            if answer.rtype == rtype::CNAME {
-                answer.cname_target = Some(out.clone());
-            }
         }
         rtype::MX => {
             rdata_name(msg, start + 2, out)?;
@@ -413,7 +538,7 @@ fn render_rdata(
             let _ = write!(out, "NSEC ");
             rdata_name(msg, start, out)?;
         }
-        rtype::SVCB | rtype::HTTPS => render_svcb(msg, start, rdata, answer)?,
+        rtype::SVCB | rtype::HTTPS => render_svcb(msg, start, rdata, answer, out)?,
         other => {
             let _ = write!(out, "<unknown type={other}>");
         }
@@ -422,19 +547,19 @@ fn render_rdata(
 }
 
 /// Zeek: every character-string as `TXT <len> <text>`, joined by spaces.
-fn render_txt(rdata: &[u8], out: &mut String) {
+fn render_txt(rdata: &[u8], out: &mut impl fmt::Write) {
     let mut pos = 0usize;
     while let Some(&len) = rdata.get(pos) {
         let len = usize::from(len);
         let end = (pos + 1 + len).min(rdata.len());
         let text = rdata.get(pos + 1..end).unwrap_or_default();
-        if !out.is_empty() {
-            out.push(' ');
+        if pos > 0 {
+            let _ = out.write_char(' ');
         }
         let _ = write!(out, "TXT {len} ");
         for &b in text {
             if b.is_ascii_graphic() || b == b' ' {
-                out.push(char::from(b));
+                let _ = out.write_char(char::from(b));
             } else {
                 let _ = write!(out, "\\x{b:02x}");
             }
@@ -449,6 +574,7 @@ fn render_svcb(
     start: usize,
     rdata: &[u8],
     answer: &mut Answer,
+    out: &mut impl Text,
 ) -> Result<(), WireError> {
     let priority = be16(rdata, 0).ok_or(WireError::Truncated)?;
     let label = if answer.rtype == rtype::HTTPS {
@@ -459,7 +585,7 @@ fn render_svcb(
     let mut target = String::new();
     let after_target = rdata_name(msg, start + 2, &mut target)?;
     let _ = write!(
-        answer.rendered,
+        out,
         "{label} {priority} {}",
         if target.is_empty() { "." } else { &target }
     );
@@ -722,6 +848,29 @@ mod tests {
             vec!["192.0.2.1".parse::<IpAddr>().unwrap()]
         );
         assert_eq!(parsed.answers[1].rendered, "<unknown type=65280>");
+    }
+
+    /// Unrendered and checked read the same: only the answers' text (and for checked, the
+    /// question and answers) are missing.
+    #[test]
+    fn unrendered_and_checked_read_what_rendered_reads() {
+        let mut https = vec![0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
+        https.extend_from_slice(&[0, 0, 65, 0, 1, 0, 0, 0, 5, 0, 13]);
+        https.extend_from_slice(&[0, 1, 0, 0, 4, 0, 4, 192, 0, 2, 1, 0, 6]);
+        https.extend_from_slice(&[0, 0, 16, 0, 1, 0, 0, 0, 5, 0, 3, 2, b'h', b'i']);
+        for full in [sample_response(), https] {
+            for cut in 0..=full.len() {
+                let rendered = parse_message(&full[..cut], false).map(|mut m| {
+                    m.answers.iter_mut().for_each(|a| a.rendered.clear());
+                    m
+                });
+                let checked = rendered.as_ref().map(|m| (m.header, m.damaged));
+                assert_eq!(rendered, parse_message_unrendered(&full[..cut], false));
+                let read = check_message(&full[..cut]);
+                assert_eq!(checked, read.as_ref().map(|m| (m.header, m.damaged)));
+                assert!(read.is_none_or(|m| m.question.is_none() && m.answers.is_empty()));
+            }
+        }
     }
 
     #[test]
