@@ -124,16 +124,17 @@ impl Input {
             return;
         };
         let map = input.bytes();
-        // Every cache line between the last one requested and `at`'s, a distance ahead.
+        // Every cache line between the last one requested and `at`'s, a distance ahead
+        // (none past the end of the input).
         let until = at.saturating_add(PREFETCH_DISTANCE);
         let mut line = (*prefetched).max(at) & !63;
-        while line < until {
-            if let Some(ahead) = usize::try_from(line).ok().and_then(|l| map.get(l..)) {
-                prefetch(ahead);
-            }
+        let in_map = until.min(map.len() as u64);
+        while line < in_map {
+            // `line < map.len()`: the address is inside the map.
+            prefetch(map.as_ptr().wrapping_add(line as usize));
             line += 64;
         }
-        *prefetched = line;
+        *prefetched = line.max(until.next_multiple_of(64));
     }
 
     /// The `len` bytes at absolute offset `at`, if held.
@@ -252,20 +253,18 @@ impl SharedInput {
 /// How far ahead of the record being read its successors' cache lines are requested (bytes).
 const PREFETCH_DISTANCE: u64 = 2048;
 
-/// Ask the CPU to bring the cache line at the start of `bytes` closer (see
-/// [`Input::prefetch_ahead`]).
+/// Ask the CPU to bring the cache line at `address` closer (see [`Input::prefetch_ahead`]).
+/// Takes an address, not a slice: the caller's loop then needs no bounds check per line.
 #[allow(unsafe_code)]
-fn prefetch(bytes: &[u8]) {
+fn prefetch(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults and never changes memory, whatever the
-    // address (here one inside a live slice). SSE is part of the x86_64 baseline.
+    // address (here one inside the live map). SSE is part of the x86_64 baseline.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            bytes.as_ptr().cast(),
-        );
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
+    let _ = address;
 }
 
 #[cfg(test)]
