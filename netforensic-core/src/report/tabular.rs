@@ -155,6 +155,8 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     scratch: String,
     /// Reused buffer for one encoded JSON row (written with one `write_all`).
     line: Vec<u8>,
+    /// JSON formats only: the record type's JSON shape.
+    json: json::JsonLayout,
     _record: std::marker::PhantomData<fn(&R)>,
 }
 
@@ -173,6 +175,10 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             )),
             _ => Sink::Plain(out),
         };
+        let json = match format {
+            RecordFormat::Json | RecordFormat::Jsonl => json::JsonLayout::of::<R>(),
+            _ => json::JsonLayout::default(),
+        };
         RecordWriter {
             format,
             sink,
@@ -181,6 +187,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             table: Vec::new(),
             scratch: String::new(),
             line: Vec::new(),
+            json,
             _record: std::marker::PhantomData,
         }
     }
@@ -211,7 +218,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 let mut line = std::mem::take(&mut self.line);
                 line.clear();
                 line.extend_from_slice(if self.rows == 1 { b"\n" } else { b",\n" });
-                json::push_object(&mut line, record);
+                json::push_object(&mut line, record, &self.json);
                 let result = self.plain().and_then(|out| out.write_all(&line));
                 self.line = line;
                 result
@@ -219,7 +226,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             RecordFormat::Jsonl => {
                 let mut line = std::mem::take(&mut self.line);
                 line.clear();
-                json::push_object(&mut line, record);
+                json::push_object(&mut line, record, &self.json);
                 line.push(b'\n');
                 let result = self.plain().and_then(|out| out.write_all(&line));
                 self.line = line;
@@ -263,6 +270,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
         for block in records.chunks(PARALLEL_BLOCK_ROWS) {
             let first_row = self.rows;
+            let layout = &self.json;
             let encoded: Vec<Vec<u8>> = block
                 .par_chunks(PARALLEL_CHUNK_ROWS)
                 .enumerate()
@@ -270,13 +278,13 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                     let mut buf = Vec::with_capacity(chunk.len() * 512);
                     for (offset, record) in chunk.iter().enumerate() {
                         if jsonl {
-                            json::push_object(&mut buf, record);
+                            json::push_object(&mut buf, record, layout);
                             buf.push(b'\n');
                         } else {
                             let row =
                                 first_row + (chunk_index * PARALLEL_CHUNK_ROWS + offset) as u64;
                             buf.extend_from_slice(if row == 0 { b"\n" } else { b",\n" });
-                            json::push_object(&mut buf, record);
+                            json::push_object(&mut buf, record, layout);
                         }
                     }
                     buf

@@ -8,63 +8,112 @@
 
 use super::{addr_text, Cell, TabularRecord, ADDR_TEXT_MAX};
 
-/// One record as a JSON object appended to `out`: absent cells omitted, nested groups as
-/// objects (an object whose cells are all absent is omitted).
-pub(super) fn push_object<R: TabularRecord>(out: &mut Vec<u8>, record: &R) {
-    let columns = R::columns();
-    out.push(b'{');
-    let mut first = true;
-    let mut i = 0;
-    while let Some(column) = columns.get(i) {
-        match column.json_parent {
-            None => {
-                let cell = record.cell(i);
-                if !cell.is_absent() {
-                    push_key(out, column.json_key, &mut first);
-                    push_value(out, &cell);
+/// The JSON shape of a record type, worked out once per writer from its columns rather than
+/// per row: each member's key is pre-rendered with its separator (`,"key":`), and runs of
+/// columns with the same `json_parent` are grouped.
+#[derive(Debug, Default)]
+pub(super) struct JsonLayout {
+    members: Vec<Member>,
+}
+
+#[derive(Debug)]
+enum Member {
+    Cell(Field),
+    /// A nested object: its key (`,"parent":`) and its fields.
+    Group {
+        parent: &'static str,
+        key: Box<[u8]>,
+        fields: Vec<Field>,
+    },
+}
+
+#[derive(Debug)]
+struct Field {
+    column: usize,
+    key: Box<[u8]>,
+}
+
+impl JsonLayout {
+    pub(super) fn of<R: TabularRecord>() -> Self {
+        let mut members: Vec<Member> = Vec::new();
+        for (column, c) in R::columns().iter().enumerate() {
+            let field = Field {
+                column,
+                key: member_key(c.json_key),
+            };
+            match (c.json_parent, members.last_mut()) {
+                (None, _) => members.push(Member::Cell(field)),
+                (
+                    Some(parent),
+                    Some(Member::Group {
+                        parent: p, fields, ..
+                    }),
+                ) if *p == parent => {
+                    fields.push(field);
                 }
-                i += 1;
+                (Some(parent), _) => members.push(Member::Group {
+                    parent,
+                    key: member_key(parent),
+                    fields: vec![field],
+                }),
             }
-            Some(parent) => {
-                let end = columns
-                    .iter()
-                    .skip(i)
-                    .position(|c| c.json_parent != Some(parent))
-                    .map_or(columns.len(), |n| i + n);
-                // Cells are cheap views, so asking twice beats collecting them.
-                if (i..end).any(|j| !record.cell(j).is_absent()) {
-                    push_key(out, parent, &mut first);
-                    out.push(b'{');
-                    let mut inner_first = true;
-                    for (j, column) in columns.iter().enumerate().take(end).skip(i) {
-                        let cell = record.cell(j);
-                        if !cell.is_absent() {
-                            push_key(out, column.json_key, &mut inner_first);
-                            push_value(out, &cell);
-                        }
-                    }
-                    out.push(b'}');
+        }
+        JsonLayout { members }
+    }
+}
+
+/// `,"key":`. Keys are the columns' static names, which need no escaping (a test checks every
+/// record type's columns): copied as they are, without the per-byte scan of [`push_str`].
+fn member_key(key: &str) -> Box<[u8]> {
+    [b",\"", key.as_bytes(), b"\":"].concat().into()
+}
+
+/// One record as a JSON object appended to `out`: absent cells omitted, nested groups as
+/// objects (an object whose cells are all absent is omitted). Each cell is asked for once.
+pub(super) fn push_object<R: TabularRecord>(out: &mut Vec<u8>, record: &R, layout: &JsonLayout) {
+    let start = out.len();
+    for member in &layout.members {
+        match member {
+            Member::Cell(field) => push_field(out, field, record),
+            Member::Group { key, fields, .. } => {
+                let group = out.len();
+                out.extend_from_slice(key);
+                let inner = out.len();
+                for field in fields {
+                    push_field(out, field, record);
                 }
-                i = end;
+                if out.len() == inner {
+                    out.truncate(group);
+                } else {
+                    close_object(out, inner);
+                }
             }
         }
     }
-    out.push(b'}');
+    close_object(out, start);
 }
 
-/// Keys are the columns' static names, which need no escaping (a test checks every record
-/// type's columns): copied as they are, without the per-byte scan of [`push_str`].
-fn push_key(out: &mut Vec<u8>, key: &str, first: &mut bool) {
-    if !*first {
-        out.push(b',');
+fn push_field<R: TabularRecord>(out: &mut Vec<u8>, field: &Field, record: &R) {
+    let cell = record.cell(field.column);
+    if !cell.is_absent() {
+        out.extend_from_slice(&field.key);
+        push_value(out, &cell);
     }
-    *first = false;
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
 }
 
-/// A key or parent name [`push_key`] may copy as it is.
+/// Members were written from `start` on, each after a `,`: the first of those becomes the
+/// object's `{` (no members: `{}`).
+fn close_object(out: &mut Vec<u8>, start: usize) {
+    match out.get_mut(start) {
+        Some(first) => {
+            *first = b'{';
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"{}"),
+    }
+}
+
+/// A key or parent name [`member_key`] may copy as it is.
 #[cfg(test)]
 pub(crate) fn is_plain_key(key: &str) -> bool {
     let mut escaped = Vec::new();
@@ -170,6 +219,56 @@ pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tabular::Column;
+
+    /// Cells `0..n` of a record of [`SHAPE`]; `None` = absent.
+    struct Cells(Vec<Option<u64>>);
+
+    const SHAPE: &[Column] = &[
+        Column::new("a", "count"),
+        Column::nested("g.x", "g", "x", "count"),
+        Column::nested("g.y", "g", "y", "count"),
+        Column::nested("h.x", "h", "x", "count"),
+        Column::new("b", "count"),
+    ];
+
+    impl TabularRecord for Cells {
+        fn columns() -> &'static [Column] {
+            SHAPE
+        }
+        fn cell(&self, index: usize) -> Cell<'_> {
+            self.0
+                .get(index)
+                .copied()
+                .flatten()
+                .map_or(Cell::Absent, Cell::Count)
+        }
+        fn zeek_path() -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn objects_and_groups_open_and_close_around_present_cells() {
+        let layout = JsonLayout::of::<Cells>();
+        for (cells, expected) in [
+            (vec![None; 5], "{}"),
+            (vec![Some(1), None, None, None, None], r#"{"a":1}"#),
+            (vec![None, None, Some(2), None, None], r#"{"g":{"y":2}}"#),
+            (
+                vec![None, Some(1), Some(2), Some(3), Some(4)],
+                r#"{"g":{"x":1,"y":2},"h":{"x":3},"b":4}"#,
+            ),
+            (
+                vec![Some(0), None, None, Some(3), None],
+                r#"{"a":0,"h":{"x":3}}"#,
+            ),
+        ] {
+            let mut out = b"[".to_vec();
+            push_object(&mut out, &Cells(cells), &layout);
+            assert_eq!(out.get(1..), Some(expected.as_bytes()), "{expected}");
+        }
+    }
 
     /// Every byte value below 0x80 and some non-ASCII, escaped by us and by `serde_json`.
     #[test]
