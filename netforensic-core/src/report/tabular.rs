@@ -507,6 +507,12 @@ pub(crate) const ADDR_TEXT_MAX: usize = 46;
 /// An address exactly as `Display` writes it, without the `fmt` machinery (which costs over a
 /// thousand instructions per IPv6 address; this runs for every address cell and DNS answer).
 pub(crate) fn addr_text(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &str {
+    std::str::from_utf8(addr_ascii(addr, buf)).unwrap_or_default()
+}
+
+/// The bytes of [`addr_text`] (ASCII), for byte sinks: spares the UTF-8 check, which costs
+/// about as much as writing the text.
+pub(crate) fn addr_ascii(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &[u8] {
     let mut text = AddrBuf { buf, len: 0 };
     match addr {
         IpAddr::V4(v4) => text.v4(v4),
@@ -543,12 +549,10 @@ pub(crate) fn addr_text(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &str {
         },
     }
     let AddrBuf { buf, len } = text;
-    buf.get(..len)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .unwrap_or_default()
+    buf.get(..len).unwrap_or_default()
 }
 
-/// The bytes of [`addr_text`] written so far.
+/// The bytes of [`addr_ascii`] written so far.
 struct AddrBuf<'a> {
     buf: &'a mut [u8; ADDR_TEXT_MAX],
     len: usize,
@@ -562,24 +566,23 @@ impl AddrBuf<'_> {
         }
     }
 
+    /// `bytes` at the end, keeping only its first `keep`: a fixed-size copy (one store) in
+    /// place of a variable-length one, which costs a `memcpy` call. The buffer has room: no
+    /// address text is longer than 39 bytes, so no write starts after byte 38.
+    fn put4(&mut self, bytes: [u8; 4], keep: usize) {
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
+            slot.copy_from_slice(&bytes);
+            self.len += keep;
+        }
+    }
+
     fn v4(&mut self, v4: std::net::Ipv4Addr) {
         for (i, octet) in v4.octets().into_iter().enumerate() {
             if i > 0 {
                 self.put(b".");
             }
-            let digits = [
-                b'0' + octet / 100,
-                b'0' + octet / 10 % 10,
-                b'0' + octet % 10,
-            ];
-            let skip = if octet >= 100 {
-                0
-            } else if octet >= 10 {
-                1
-            } else {
-                2
-            };
-            self.put(digits.get(skip..).unwrap_or_default());
+            let (text, width) = OCTET_TEXT[usize::from(octet)];
+            self.put4(text, width);
         }
     }
 
@@ -590,16 +593,34 @@ impl AddrBuf<'_> {
             if i > 0 {
                 self.put(b":");
             }
-            let digits = [
-                HEX[usize::from(segment >> 12)],
-                HEX[usize::from(segment >> 8 & 0xf)],
-                HEX[usize::from(segment >> 4 & 0xf)],
-                HEX[usize::from(segment & 0xf)],
-            ];
-            let skip = (segment.leading_zeros() / 4).min(3) as usize;
-            self.put(digits.get(skip..).unwrap_or_default());
+            // Digits shifted to the front past the leading zeros (at least one digit stays).
+            let skip = (segment.leading_zeros() / 4).min(3);
+            let shifted = u32::from(segment) << (4 * skip);
+            let digit = |n: u32| HEX[(shifted >> (12 - 4 * n) & 0xf) as usize];
+            self.put4([digit(0), digit(1), digit(2), digit(3)], 4 - skip as usize);
         }
     }
+}
+
+/// Decimal text of each octet value, left-aligned, and its width.
+const OCTET_TEXT: [([u8; 4], usize); 256] = octet_text();
+
+const fn octet_text() -> [([u8; 4], usize); 256] {
+    let mut table = [([0u8; 4], 0usize); 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = i as u8;
+        let (hundreds, tens, ones) = (b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10);
+        table[i] = if v >= 100 {
+            ([hundreds, tens, ones, 0], 3)
+        } else if v >= 10 {
+            ([tens, ones, 0, 0], 2)
+        } else {
+            ([ones, 0, 0, 0], 1)
+        };
+        i += 1;
+    }
+    table
 }
 
 /// Render a cell for the table and CSV: lists joined by `,`, absent as `absent`.

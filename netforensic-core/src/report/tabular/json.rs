@@ -6,7 +6,7 @@
 //! \n \r \t`, every other byte below 0x20 as `\u00xx` (lowercase hex), everything else
 //! (including non-ASCII UTF-8 and DEL) copied as is.
 
-use super::{addr_text, Cell, TabularRecord, ADDR_TEXT_MAX};
+use super::{addr_ascii, Cell, TabularRecord, ADDR_TEXT_MAX};
 
 /// The JSON shape of a record type, worked out once per writer from its columns rather than
 /// per row: each member's key is pre-rendered with its separator (`,"key":`), and runs of
@@ -133,7 +133,7 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Cell::Addr(a) => {
             out.push(b'"');
-            out.extend_from_slice(addr_text(*a, &mut [0; ADDR_TEXT_MAX]).as_bytes());
+            out.extend_from_slice(addr_ascii(*a, &mut [0; ADDR_TEXT_MAX]));
             out.push(b'"');
         }
         Cell::List(items) => {
