@@ -7,7 +7,7 @@
 //! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
 //! rules identical to `serde_json` ([`json`]), Zeek TSV with Zeek's `\xNN` escapes.
 
-mod json;
+pub(crate) mod json;
 
 use crate::escape;
 use crate::time::Timestamp;
@@ -109,6 +109,13 @@ pub trait TabularRecord {
     /// Indices of the columns the human-facing table shows, in display order (default: all).
     fn table_columns() -> Option<&'static [usize]> {
         None
+    }
+    /// For record types written in bulk (flows): append this record as a JSON object straight
+    /// from its fields and return `true`, instead of the generic encoder asking
+    /// [`TabularRecord::cell`] column by column. The bytes must be the generic encoder's; a
+    /// test must hold the two together. Default: `false`, nothing written.
+    fn push_json(&self, _out: &mut Vec<u8>) -> bool {
+        false
     }
 }
 

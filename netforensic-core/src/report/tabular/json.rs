@@ -7,12 +7,14 @@
 //! (including non-ASCII UTF-8 and DEL) copied as is.
 
 use super::{addr_ascii, Cell, TabularRecord, ADDR_TEXT_MAX};
+use crate::time::Timestamp;
+use std::net::IpAddr;
 
 /// The JSON shape of a record type, worked out once per writer from its columns rather than
 /// per row: each member's key is pre-rendered with its separator (`,"key":`), and runs of
 /// columns with the same `json_parent` are grouped.
 #[derive(Debug, Default)]
-pub(super) struct JsonLayout {
+pub(crate) struct JsonLayout {
     members: Vec<Member>,
 }
 
@@ -34,7 +36,7 @@ struct Field {
 }
 
 impl JsonLayout {
-    pub(super) fn of<R: TabularRecord>() -> Self {
+    pub(crate) fn of<R: TabularRecord>() -> Self {
         let mut members: Vec<Member> = Vec::new();
         for (column, c) in R::columns().iter().enumerate() {
             let field = Field {
@@ -68,9 +70,17 @@ fn member_key(key: &str) -> Box<[u8]> {
     [b",\"", key.as_bytes(), b"\":"].concat().into()
 }
 
-/// One record as a JSON object appended to `out`: absent cells omitted, nested groups as
-/// objects (an object whose cells are all absent is omitted). Each cell is asked for once.
+/// One record as a JSON object appended to `out`: the record type's direct encoder where it
+/// has one ([`TabularRecord::push_json`]), else the generic one ([`push_cells`]).
 pub(super) fn push_object<R: TabularRecord>(out: &mut Vec<u8>, record: &R, layout: &JsonLayout) {
+    if !record.push_json(out) {
+        push_cells(out, record, layout);
+    }
+}
+
+/// The generic encoder: absent cells omitted, nested groups as objects (an object whose cells
+/// are all absent is omitted). Each cell is asked for once.
+pub(crate) fn push_cells<R: TabularRecord>(out: &mut Vec<u8>, record: &R, layout: &JsonLayout) {
     let start = out.len();
     for member in &layout.members {
         match member {
@@ -121,6 +131,97 @@ pub(crate) fn is_plain_key(key: &str) -> bool {
     escaped.get(1..escaped.len().saturating_sub(1)) == Some(key.as_bytes())
 }
 
+/// A JSON object written member by member, for direct encoders ([`TabularRecord::push_json`]):
+/// the generic encoder's rules (member separators, values through the same functions), with
+/// each member's `,"key":` given by the caller, typically a literal.
+pub(crate) struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where the members start (a `,` before each; the first becomes the `{`).
+    start: usize,
+    /// A nested object: where its own member (`,"key":`) starts, to take it back when the
+    /// object gets no member.
+    member: Option<usize>,
+}
+
+impl<'a> JsonObject<'a> {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        let start = out.len();
+        JsonObject {
+            out,
+            start,
+            member: None,
+        }
+    }
+
+    /// A nested object, omitted if it gets no member; close it with [`JsonObject::end`].
+    pub(crate) fn object(&mut self, member: &[u8]) -> JsonObject<'_> {
+        let at = self.out.len();
+        self.out.extend_from_slice(member);
+        let start = self.out.len();
+        JsonObject {
+            out: self.out,
+            start,
+            member: Some(at),
+        }
+    }
+
+    pub(crate) fn end(self) {
+        match self.member {
+            Some(at) if self.out.len() == self.start => self.out.truncate(at),
+            _ => close_object(self.out, self.start),
+        }
+    }
+
+    pub(crate) fn str(&mut self, member: &[u8], s: &str) {
+        self.out.extend_from_slice(member);
+        push_str(self.out, s);
+    }
+
+    pub(crate) fn opt_str(&mut self, member: &[u8], s: Option<&str>) {
+        if let Some(s) = s {
+            self.str(member, s);
+        }
+    }
+
+    pub(crate) fn str_list<S: AsRef<str>>(&mut self, member: &[u8], items: &[S]) {
+        self.out.extend_from_slice(member);
+        self.out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            push_str(self.out, item.as_ref());
+        }
+        self.out.push(b']');
+    }
+
+    pub(crate) fn count(&mut self, member: &[u8], v: u64) {
+        self.out.extend_from_slice(member);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+
+    pub(crate) fn time(&mut self, member: &[u8], t: Timestamp) {
+        self.out.extend_from_slice(member);
+        push_time(self.out, t);
+    }
+
+    pub(crate) fn seconds(&mut self, member: &[u8], nanos: i64) {
+        self.out.extend_from_slice(member);
+        push_seconds(self.out, nanos);
+    }
+
+    pub(crate) fn bool(&mut self, member: &[u8], b: bool) {
+        self.out.extend_from_slice(member);
+        push_bool(self.out, b);
+    }
+
+    pub(crate) fn addr(&mut self, member: &[u8], a: IpAddr) {
+        self.out.extend_from_slice(member);
+        push_addr(self.out, a);
+    }
+}
+
 fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
     match cell {
         Cell::Absent => out.extend_from_slice(b"null"),
@@ -128,14 +229,10 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::Count(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::Float(v) => push_float(out, *v),
-        Cell::Seconds(nanos) => push_float(out, *nanos as f64 / 1e9),
-        Cell::Time(t) => push_float(out, t.as_secs_f64()),
-        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Cell::Addr(a) => {
-            out.push(b'"');
-            out.extend_from_slice(addr_ascii(*a, &mut [0; ADDR_TEXT_MAX]));
-            out.push(b'"');
-        }
+        Cell::Seconds(nanos) => push_seconds(out, *nanos),
+        Cell::Time(t) => push_time(out, *t),
+        Cell::Bool(b) => push_bool(out, *b),
+        Cell::Addr(a) => push_addr(out, *a),
         Cell::List(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -147,6 +244,24 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
             out.push(b']');
         }
     }
+}
+
+fn push_seconds(out: &mut Vec<u8>, nanos: i64) {
+    push_float(out, nanos as f64 / 1e9);
+}
+
+fn push_time(out: &mut Vec<u8>, t: Timestamp) {
+    push_float(out, t.as_secs_f64());
+}
+
+fn push_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+fn push_addr(out: &mut Vec<u8>, a: IpAddr) {
+    out.push(b'"');
+    out.extend_from_slice(addr_ascii(a, &mut [0; ADDR_TEXT_MAX]));
+    out.push(b'"');
 }
 
 /// JSON has no NaN or infinity: those become `null`.
