@@ -7,7 +7,7 @@
 //! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
 //! rules identical to `serde_json` ([`json`]), Zeek TSV with Zeek's `\xNN` escapes.
 
-mod json;
+pub(crate) mod json;
 
 use crate::escape;
 use crate::time::Timestamp;
@@ -110,6 +110,13 @@ pub trait TabularRecord {
     fn table_columns() -> Option<&'static [usize]> {
         None
     }
+    /// For record types written in bulk (flows): append this record as a JSON object straight
+    /// from its fields and return `true`, instead of the generic encoder asking
+    /// [`TabularRecord::cell`] column by column. The bytes must be the generic encoder's; a
+    /// test must hold the two together. Default: `false`, nothing written.
+    fn push_json(&self, _out: &mut Vec<u8>) -> bool {
+        false
+    }
 }
 
 /// The output formats of record commands (`flows`, `dns`).
@@ -155,6 +162,8 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     scratch: String,
     /// Reused buffer for one encoded JSON row (written with one `write_all`).
     line: Vec<u8>,
+    /// JSON formats only: the record type's JSON shape.
+    json: json::JsonLayout,
     _record: std::marker::PhantomData<fn(&R)>,
 }
 
@@ -173,6 +182,10 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             )),
             _ => Sink::Plain(out),
         };
+        let json = match format {
+            RecordFormat::Json | RecordFormat::Jsonl => json::JsonLayout::of::<R>(),
+            _ => json::JsonLayout::default(),
+        };
         RecordWriter {
             format,
             sink,
@@ -181,6 +194,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             table: Vec::new(),
             scratch: String::new(),
             line: Vec::new(),
+            json,
             _record: std::marker::PhantomData,
         }
     }
@@ -211,7 +225,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 let mut line = std::mem::take(&mut self.line);
                 line.clear();
                 line.extend_from_slice(if self.rows == 1 { b"\n" } else { b",\n" });
-                json::push_object(&mut line, record);
+                json::push_object(&mut line, record, &self.json);
                 let result = self.plain().and_then(|out| out.write_all(&line));
                 self.line = line;
                 result
@@ -219,7 +233,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             RecordFormat::Jsonl => {
                 let mut line = std::mem::take(&mut self.line);
                 line.clear();
-                json::push_object(&mut line, record);
+                json::push_object(&mut line, record, &self.json);
                 line.push(b'\n');
                 let result = self.plain().and_then(|out| out.write_all(&line));
                 self.line = line;
@@ -263,6 +277,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
         for block in records.chunks(PARALLEL_BLOCK_ROWS) {
             let first_row = self.rows;
+            let layout = &self.json;
             let encoded: Vec<Vec<u8>> = block
                 .par_chunks(PARALLEL_CHUNK_ROWS)
                 .enumerate()
@@ -270,13 +285,13 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                     let mut buf = Vec::with_capacity(chunk.len() * 512);
                     for (offset, record) in chunk.iter().enumerate() {
                         if jsonl {
-                            json::push_object(&mut buf, record);
+                            json::push_object(&mut buf, record, layout);
                             buf.push(b'\n');
                         } else {
                             let row =
                                 first_row + (chunk_index * PARALLEL_CHUNK_ROWS + offset) as u64;
                             buf.extend_from_slice(if row == 0 { b"\n" } else { b",\n" });
-                            json::push_object(&mut buf, record);
+                            json::push_object(&mut buf, record, layout);
                         }
                     }
                     buf
@@ -499,6 +514,12 @@ pub(crate) const ADDR_TEXT_MAX: usize = 46;
 /// An address exactly as `Display` writes it, without the `fmt` machinery (which costs over a
 /// thousand instructions per IPv6 address; this runs for every address cell and DNS answer).
 pub(crate) fn addr_text(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &str {
+    std::str::from_utf8(addr_ascii(addr, buf)).unwrap_or_default()
+}
+
+/// The bytes of [`addr_text`] (ASCII), for byte sinks: spares the UTF-8 check, which costs
+/// about as much as writing the text.
+pub(crate) fn addr_ascii(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &[u8] {
     let mut text = AddrBuf { buf, len: 0 };
     match addr {
         IpAddr::V4(v4) => text.v4(v4),
@@ -535,12 +556,10 @@ pub(crate) fn addr_text(addr: IpAddr, buf: &mut [u8; ADDR_TEXT_MAX]) -> &str {
         },
     }
     let AddrBuf { buf, len } = text;
-    buf.get(..len)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .unwrap_or_default()
+    buf.get(..len).unwrap_or_default()
 }
 
-/// The bytes of [`addr_text`] written so far.
+/// The bytes of [`addr_ascii`] written so far.
 struct AddrBuf<'a> {
     buf: &'a mut [u8; ADDR_TEXT_MAX],
     len: usize,
@@ -554,24 +573,23 @@ impl AddrBuf<'_> {
         }
     }
 
+    /// `bytes` at the end, keeping only its first `keep`: a fixed-size copy (one store) in
+    /// place of a variable-length one, which costs a `memcpy` call. The buffer has room: no
+    /// address text is longer than 39 bytes, so no write starts after byte 38.
+    fn put4(&mut self, bytes: [u8; 4], keep: usize) {
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
+            slot.copy_from_slice(&bytes);
+            self.len += keep;
+        }
+    }
+
     fn v4(&mut self, v4: std::net::Ipv4Addr) {
         for (i, octet) in v4.octets().into_iter().enumerate() {
             if i > 0 {
                 self.put(b".");
             }
-            let digits = [
-                b'0' + octet / 100,
-                b'0' + octet / 10 % 10,
-                b'0' + octet % 10,
-            ];
-            let skip = if octet >= 100 {
-                0
-            } else if octet >= 10 {
-                1
-            } else {
-                2
-            };
-            self.put(digits.get(skip..).unwrap_or_default());
+            let (text, width) = OCTET_TEXT[usize::from(octet)];
+            self.put4(text, width);
         }
     }
 
@@ -582,16 +600,34 @@ impl AddrBuf<'_> {
             if i > 0 {
                 self.put(b":");
             }
-            let digits = [
-                HEX[usize::from(segment >> 12)],
-                HEX[usize::from(segment >> 8 & 0xf)],
-                HEX[usize::from(segment >> 4 & 0xf)],
-                HEX[usize::from(segment & 0xf)],
-            ];
-            let skip = (segment.leading_zeros() / 4).min(3) as usize;
-            self.put(digits.get(skip..).unwrap_or_default());
+            // Digits shifted to the front past the leading zeros (at least one digit stays).
+            let skip = (segment.leading_zeros() / 4).min(3);
+            let shifted = u32::from(segment) << (4 * skip);
+            let digit = |n: u32| HEX[(shifted >> (12 - 4 * n) & 0xf) as usize];
+            self.put4([digit(0), digit(1), digit(2), digit(3)], 4 - skip as usize);
         }
     }
+}
+
+/// Decimal text of each octet value, left-aligned, and its width.
+const OCTET_TEXT: [([u8; 4], usize); 256] = octet_text();
+
+const fn octet_text() -> [([u8; 4], usize); 256] {
+    let mut table = [([0u8; 4], 0usize); 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = i as u8;
+        let (hundreds, tens, ones) = (b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10);
+        table[i] = if v >= 100 {
+            ([hundreds, tens, ones, 0], 3)
+        } else if v >= 10 {
+            ([tens, ones, 0, 0], 2)
+        } else {
+            ([ones, 0, 0, 0], 1)
+        };
+        i += 1;
+    }
+    table
 }
 
 /// Render a cell for the table and CSV: lists joined by `,`, absent as `absent`.

@@ -6,70 +6,220 @@
 //! \n \r \t`, every other byte below 0x20 as `\u00xx` (lowercase hex), everything else
 //! (including non-ASCII UTF-8 and DEL) copied as is.
 
-use super::{addr_text, Cell, TabularRecord, ADDR_TEXT_MAX};
+use super::{addr_ascii, Cell, TabularRecord, ADDR_TEXT_MAX};
+use crate::time::Timestamp;
+use std::net::IpAddr;
 
-/// One record as a JSON object appended to `out`: absent cells omitted, nested groups as
-/// objects (an object whose cells are all absent is omitted).
-pub(super) fn push_object<R: TabularRecord>(out: &mut Vec<u8>, record: &R) {
-    let columns = R::columns();
-    out.push(b'{');
-    let mut first = true;
-    let mut i = 0;
-    while let Some(column) = columns.get(i) {
-        match column.json_parent {
-            None => {
-                let cell = record.cell(i);
-                if !cell.is_absent() {
-                    push_key(out, column.json_key, &mut first);
-                    push_value(out, &cell);
+/// The JSON shape of a record type, worked out once per writer from its columns rather than
+/// per row: each member's key is pre-rendered with its separator (`,"key":`), and runs of
+/// columns with the same `json_parent` are grouped.
+#[derive(Debug, Default)]
+pub(crate) struct JsonLayout {
+    members: Vec<Member>,
+}
+
+#[derive(Debug)]
+enum Member {
+    Cell(Field),
+    /// A nested object: its key (`,"parent":`) and its fields.
+    Group {
+        parent: &'static str,
+        key: Box<[u8]>,
+        fields: Vec<Field>,
+    },
+}
+
+#[derive(Debug)]
+struct Field {
+    column: usize,
+    key: Box<[u8]>,
+}
+
+impl JsonLayout {
+    pub(crate) fn of<R: TabularRecord>() -> Self {
+        let mut members: Vec<Member> = Vec::new();
+        for (column, c) in R::columns().iter().enumerate() {
+            let field = Field {
+                column,
+                key: member_key(c.json_key),
+            };
+            match (c.json_parent, members.last_mut()) {
+                (None, _) => members.push(Member::Cell(field)),
+                (
+                    Some(parent),
+                    Some(Member::Group {
+                        parent: p, fields, ..
+                    }),
+                ) if *p == parent => {
+                    fields.push(field);
                 }
-                i += 1;
+                (Some(parent), _) => members.push(Member::Group {
+                    parent,
+                    key: member_key(parent),
+                    fields: vec![field],
+                }),
             }
-            Some(parent) => {
-                let end = columns
-                    .iter()
-                    .skip(i)
-                    .position(|c| c.json_parent != Some(parent))
-                    .map_or(columns.len(), |n| i + n);
-                // Cells are cheap views, so asking twice beats collecting them.
-                if (i..end).any(|j| !record.cell(j).is_absent()) {
-                    push_key(out, parent, &mut first);
-                    out.push(b'{');
-                    let mut inner_first = true;
-                    for (j, column) in columns.iter().enumerate().take(end).skip(i) {
-                        let cell = record.cell(j);
-                        if !cell.is_absent() {
-                            push_key(out, column.json_key, &mut inner_first);
-                            push_value(out, &cell);
-                        }
-                    }
-                    out.push(b'}');
+        }
+        JsonLayout { members }
+    }
+}
+
+/// `,"key":`. Keys are the columns' static names, which need no escaping (a test checks every
+/// record type's columns): copied as they are, without the per-byte scan of [`push_str`].
+fn member_key(key: &str) -> Box<[u8]> {
+    [b",\"", key.as_bytes(), b"\":"].concat().into()
+}
+
+/// One record as a JSON object appended to `out`: the record type's direct encoder where it
+/// has one ([`TabularRecord::push_json`]), else the generic one ([`push_cells`]).
+pub(super) fn push_object<R: TabularRecord>(out: &mut Vec<u8>, record: &R, layout: &JsonLayout) {
+    if !record.push_json(out) {
+        push_cells(out, record, layout);
+    }
+}
+
+/// The generic encoder: absent cells omitted, nested groups as objects (an object whose cells
+/// are all absent is omitted). Each cell is asked for once.
+pub(crate) fn push_cells<R: TabularRecord>(out: &mut Vec<u8>, record: &R, layout: &JsonLayout) {
+    let start = out.len();
+    for member in &layout.members {
+        match member {
+            Member::Cell(field) => push_field(out, field, record),
+            Member::Group { key, fields, .. } => {
+                let group = out.len();
+                out.extend_from_slice(key);
+                let inner = out.len();
+                for field in fields {
+                    push_field(out, field, record);
                 }
-                i = end;
+                if out.len() == inner {
+                    out.truncate(group);
+                } else {
+                    close_object(out, inner);
+                }
             }
         }
     }
-    out.push(b'}');
+    close_object(out, start);
 }
 
-/// Keys are the columns' static names, which need no escaping (a test checks every record
-/// type's columns): copied as they are, without the per-byte scan of [`push_str`].
-fn push_key(out: &mut Vec<u8>, key: &str, first: &mut bool) {
-    if !*first {
-        out.push(b',');
+fn push_field<R: TabularRecord>(out: &mut Vec<u8>, field: &Field, record: &R) {
+    let cell = record.cell(field.column);
+    if !cell.is_absent() {
+        out.extend_from_slice(&field.key);
+        push_value(out, &cell);
     }
-    *first = false;
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
 }
 
-/// A key or parent name [`push_key`] may copy as it is.
+/// Members were written from `start` on, each after a `,`: the first of those becomes the
+/// object's `{` (no members: `{}`).
+fn close_object(out: &mut Vec<u8>, start: usize) {
+    match out.get_mut(start) {
+        Some(first) => {
+            *first = b'{';
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"{}"),
+    }
+}
+
+/// A key or parent name [`member_key`] may copy as it is.
 #[cfg(test)]
 pub(crate) fn is_plain_key(key: &str) -> bool {
     let mut escaped = Vec::new();
     push_str(&mut escaped, key);
     escaped.get(1..escaped.len().saturating_sub(1)) == Some(key.as_bytes())
+}
+
+/// A JSON object written member by member, for direct encoders ([`TabularRecord::push_json`]):
+/// the generic encoder's rules (member separators, values through the same functions), with
+/// each member's `,"key":` given by the caller, typically a literal.
+pub(crate) struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where the members start (a `,` before each; the first becomes the `{`).
+    start: usize,
+    /// A nested object: where its own member (`,"key":`) starts, to take it back when the
+    /// object gets no member.
+    member: Option<usize>,
+}
+
+impl<'a> JsonObject<'a> {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        let start = out.len();
+        JsonObject {
+            out,
+            start,
+            member: None,
+        }
+    }
+
+    /// A nested object, omitted if it gets no member; close it with [`JsonObject::end`].
+    pub(crate) fn object(&mut self, member: &[u8]) -> JsonObject<'_> {
+        let at = self.out.len();
+        self.out.extend_from_slice(member);
+        let start = self.out.len();
+        JsonObject {
+            out: self.out,
+            start,
+            member: Some(at),
+        }
+    }
+
+    pub(crate) fn end(self) {
+        match self.member {
+            Some(at) if self.out.len() == self.start => self.out.truncate(at),
+            _ => close_object(self.out, self.start),
+        }
+    }
+
+    pub(crate) fn str(&mut self, member: &[u8], s: &str) {
+        self.out.extend_from_slice(member);
+        push_str(self.out, s);
+    }
+
+    pub(crate) fn opt_str(&mut self, member: &[u8], s: Option<&str>) {
+        if let Some(s) = s {
+            self.str(member, s);
+        }
+    }
+
+    pub(crate) fn str_list<S: AsRef<str>>(&mut self, member: &[u8], items: &[S]) {
+        self.out.extend_from_slice(member);
+        self.out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            push_str(self.out, item.as_ref());
+        }
+        self.out.push(b']');
+    }
+
+    pub(crate) fn count(&mut self, member: &[u8], v: u64) {
+        self.out.extend_from_slice(member);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+
+    pub(crate) fn time(&mut self, member: &[u8], t: Timestamp) {
+        self.out.extend_from_slice(member);
+        push_time(self.out, t);
+    }
+
+    pub(crate) fn seconds(&mut self, member: &[u8], nanos: i64) {
+        self.out.extend_from_slice(member);
+        push_seconds(self.out, nanos);
+    }
+
+    pub(crate) fn bool(&mut self, member: &[u8], b: bool) {
+        self.out.extend_from_slice(member);
+        push_bool(self.out, b);
+    }
+
+    pub(crate) fn addr(&mut self, member: &[u8], a: IpAddr) {
+        self.out.extend_from_slice(member);
+        push_addr(self.out, a);
+    }
 }
 
 fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
@@ -79,14 +229,10 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::Count(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::Float(v) => push_float(out, *v),
-        Cell::Seconds(nanos) => push_float(out, *nanos as f64 / 1e9),
-        Cell::Time(t) => push_float(out, t.as_secs_f64()),
-        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Cell::Addr(a) => {
-            out.push(b'"');
-            out.extend_from_slice(addr_text(*a, &mut [0; ADDR_TEXT_MAX]).as_bytes());
-            out.push(b'"');
-        }
+        Cell::Seconds(nanos) => push_seconds(out, *nanos),
+        Cell::Time(t) => push_time(out, *t),
+        Cell::Bool(b) => push_bool(out, *b),
+        Cell::Addr(a) => push_addr(out, *a),
         Cell::List(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -98,6 +244,24 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
             out.push(b']');
         }
     }
+}
+
+fn push_seconds(out: &mut Vec<u8>, nanos: i64) {
+    push_float(out, nanos as f64 / 1e9);
+}
+
+fn push_time(out: &mut Vec<u8>, t: Timestamp) {
+    push_float(out, t.as_secs_f64());
+}
+
+fn push_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+fn push_addr(out: &mut Vec<u8>, a: IpAddr) {
+    out.push(b'"');
+    out.extend_from_slice(addr_ascii(a, &mut [0; ADDR_TEXT_MAX]));
+    out.push(b'"');
 }
 
 /// JSON has no NaN or infinity: those become `null`.
@@ -170,6 +334,56 @@ pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tabular::Column;
+
+    /// Cells `0..n` of a record of [`SHAPE`]; `None` = absent.
+    struct Cells(Vec<Option<u64>>);
+
+    const SHAPE: &[Column] = &[
+        Column::new("a", "count"),
+        Column::nested("g.x", "g", "x", "count"),
+        Column::nested("g.y", "g", "y", "count"),
+        Column::nested("h.x", "h", "x", "count"),
+        Column::new("b", "count"),
+    ];
+
+    impl TabularRecord for Cells {
+        fn columns() -> &'static [Column] {
+            SHAPE
+        }
+        fn cell(&self, index: usize) -> Cell<'_> {
+            self.0
+                .get(index)
+                .copied()
+                .flatten()
+                .map_or(Cell::Absent, Cell::Count)
+        }
+        fn zeek_path() -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn objects_and_groups_open_and_close_around_present_cells() {
+        let layout = JsonLayout::of::<Cells>();
+        for (cells, expected) in [
+            (vec![None; 5], "{}"),
+            (vec![Some(1), None, None, None, None], r#"{"a":1}"#),
+            (vec![None, None, Some(2), None, None], r#"{"g":{"y":2}}"#),
+            (
+                vec![None, Some(1), Some(2), Some(3), Some(4)],
+                r#"{"g":{"x":1,"y":2},"h":{"x":3},"b":4}"#,
+            ),
+            (
+                vec![Some(0), None, None, Some(3), None],
+                r#"{"a":0,"h":{"x":3}}"#,
+            ),
+        ] {
+            let mut out = b"[".to_vec();
+            push_object(&mut out, &Cells(cells), &layout);
+            assert_eq!(out.get(1..), Some(expected.as_bytes()), "{expected}");
+        }
+    }
 
     /// Every byte value below 0x80 and some non-ASCII, escaped by us and by `serde_json`.
     #[test]
