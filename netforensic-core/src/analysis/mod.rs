@@ -9,6 +9,7 @@
 //! when they are merged.
 
 mod pipeline;
+mod populate;
 mod shard;
 mod stream;
 
@@ -25,7 +26,7 @@ use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
 use shard::{EpochOutput, Run, Shard, ShardOutput};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
 use stream::{EpochMarks, EpochMerger, SummaryMark};
@@ -179,16 +180,24 @@ fn run_shards(
             shard: Shard::new(options, run),
             merger,
         };
-        read_packets(reader, decoder, options, &mut sink);
+        read_packets(reader, decoder, options, &mut sink, None);
         (vec![sink.shard.finish()], Vec::new())
     } else {
+        let read_position = AtomicU64::new(0);
+        let read_done = AtomicBool::new(false);
         std::thread::scope(|scope| {
+            let input = reader.shared_input();
+            if let Some(input) = input.clone() {
+                let (position, done) = (&read_position, &read_done);
+                scope.spawn(move || populate::populate_ahead(&input, position, done));
+            }
             let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, run, reader.shared_input()),
+                pool: ShardPool::start(scope, threads, options, run, input),
                 merger,
                 marks: EpochMarks::default(),
             };
-            read_packets(reader, decoder, options, &mut sink);
+            read_packets(reader, decoder, options, &mut sink, Some(&read_position));
+            read_done.store(true, Ordering::Relaxed);
             let now = SummaryMark::of(reader.summary());
             let (shards, epochs) = sink.pool.finish();
             let epochs = epochs
@@ -320,12 +329,14 @@ impl PacketSink for PooledSink<'_, '_, '_> {
 
 /// Frame and decode every packet, handing each decoded one to `sink` with the capture's
 /// network time (latest packet time so far) and its index in the input; mark an epoch every
-/// `options.epoch_packets` packets; publish progress.
+/// `options.epoch_packets` packets; publish progress (and the offset read so far to
+/// `position`, for [`populate`]).
 fn read_packets(
     reader: &mut CaptureReader,
     decoder: &mut Decoder,
     options: &AnalysisOptions,
     sink: &mut impl PacketSink,
+    position: Option<&AtomicU64>,
 ) {
     let progress = options.progress.as_deref();
     let epoch_packets = options.epoch_packets.max(1);
@@ -334,13 +345,14 @@ fn read_packets(
     let mut until_mark = epoch_packets;
     let mut epoch = 0u64;
     loop {
-        if let Some(progress) = progress {
-            if until_progress == 0 {
-                progress.store(reader.summary().bytes, Ordering::Relaxed);
-                until_progress = PROGRESS_PACKETS;
+        if until_progress == 0 {
+            let bytes = reader.summary().bytes;
+            for published in [progress, position].into_iter().flatten() {
+                published.store(bytes, Ordering::Relaxed);
             }
-            until_progress -= 1;
+            until_progress = PROGRESS_PACKETS;
         }
+        until_progress -= 1;
         let Some(frame) = reader.next_frame() else {
             break;
         };

@@ -248,6 +248,29 @@ impl SharedInput {
         let end = start.checked_add(part.len())?;
         (end <= whole.len()).then_some(start..end)
     }
+
+    /// Fill the page tables of `range` of a mapped file now (`MADV_POPULATE_READ`, Linux
+    /// 5.14+), so that reading it later takes no page faults; reads the pages from disk if
+    /// they are not cached. False when that cannot be done (older kernel, other systems, a
+    /// range outside the map): the pages then fault in as they are read, as usual. Bytes
+    /// already in memory need nothing.
+    pub fn populate(&self, range: std::ops::Range<usize>) -> bool {
+        match &self.0 {
+            Held::Memory(_) => true,
+            #[cfg(target_os = "linux")]
+            Held::Map(map) => {
+                range.end <= map.len()
+                    && map
+                        .advise_range(memmap2::Advice::PopulateRead, range.start, range.len())
+                        .is_ok()
+            }
+            #[cfg(not(target_os = "linux"))]
+            Held::Map(_) => {
+                let _ = range;
+                false
+            }
+        }
+    }
 }
 
 /// How far ahead of the record being read its successors' cache lines are requested (bytes).
