@@ -276,14 +276,16 @@ impl Decoder {
         ts: Timestamp,
         data: &'a [u8],
     ) -> Decoded<'a> {
-        let Decoder {
-            stats,
-            fragments,
-            teredo,
-            carrier,
-        } = self;
-        *carrier = None;
+        self.carrier = None;
+        // The common frame (Ethernet II to IP, at most one 802.1Q tag) skips the link-type
+        // dispatch: `ethernet::plain` gives what `link::decode` would for it.
+        if link_type == LinkType::ETHERNET {
+            if let Some((bytes, vlan)) = ethernet::plain(data) {
+                return self.decode_ip(ts, bytes, LinkFacts { vlan, pktap: None });
+            }
+        }
         let link = link::decode(link_type, data);
+        let stats = &mut self.stats;
         let bytes = match link.network {
             link::Network::Ip(bytes) => bytes,
             link::Network::NotIp => {
@@ -299,13 +301,31 @@ impl Decoder {
                 return Decoded::Unsupported;
             }
         };
-        let Some(outer) = ip::parse(bytes) else {
-            stats.malformed += 1;
-            return Decoded::Malformed;
-        };
         let facts = LinkFacts {
             vlan: link.vlan,
             pktap: link.pktap,
+        };
+        self.decode_ip(ts, bytes, facts)
+    }
+
+    /// Decode from the IP header on (inlined in both link paths, so that the common one
+    /// carries no PKTAP facts around).
+    #[inline(always)]
+    fn decode_ip<'a>(
+        &'a mut self,
+        ts: Timestamp,
+        bytes: &'a [u8],
+        facts: LinkFacts<'a>,
+    ) -> Decoded<'a> {
+        let Decoder {
+            stats,
+            fragments,
+            teredo,
+            carrier,
+        } = self;
+        let Some(outer) = ip::parse(bytes) else {
+            stats.malformed += 1;
+            return Decoded::Malformed;
         };
         let (packet, tunnel) = decapsulate(outer, None, teredo, carrier);
         let Some(info) = packet.fragment else {
