@@ -323,11 +323,15 @@ impl Decoder {
             teredo,
             carrier,
         } = self;
-        let Some(outer) = ip::parse(bytes) else {
+        let Some(mut packet) = ip::parse(bytes) else {
             stats.malformed += 1;
             return Decoded::Malformed;
         };
-        let (packet, tunnel) = decapsulate(outer, None, teredo, carrier);
+        let mut tunnel = None;
+        // Most packets (TCP, ICMP, ...) cannot carry a tunnel: `tunnel::detect` would say no.
+        if tunnel::may_carry(packet.protocol) {
+            decapsulate(&mut packet, &mut tunnel, teredo, carrier);
+        }
         let Some(info) = packet.fragment else {
             return finish(stats, &packet, tunnel, facts, false);
         };
@@ -356,7 +360,7 @@ impl Decoder {
             }
             fragment::Outcome::Complete(datagram) => {
                 stats.fragments_reassembled += 1;
-                let whole = ip::IpPacket {
+                let mut inner = ip::IpPacket {
                     ttl: datagram.ttl,
                     protocol: datagram.protocol,
                     ip_len: datagram.ip_len,
@@ -365,7 +369,8 @@ impl Decoder {
                     fragment: None,
                     ..packet
                 };
-                let (inner, tunnel) = decapsulate(whole, tunnel, teredo, carrier);
+                let mut tunnel = tunnel;
+                decapsulate(&mut inner, &mut tunnel, teredo, carrier);
                 if inner.fragment.is_some() {
                     // A fragment inside a reassembled tunnel would need a second reassembly
                     // of borrowed data: rare enough to count as dropped.
@@ -394,16 +399,16 @@ impl Decoder {
 /// Stops at a fragment (it must be reassembled first) and after [`MAX_TUNNEL_DEPTH`] layers.
 /// The UDP carrier of a VXLAN or Teredo tunnel is recorded in `carrier`.
 fn decapsulate<'a>(
-    mut packet: ip::IpPacket<'a>,
-    mut tunnel: Option<Tunnel>,
+    packet: &mut ip::IpPacket<'a>,
+    tunnel: &mut Option<Tunnel>,
     teredo: &mut teredo::TeredoSessions,
     carrier: &mut Option<TunnelCarrier>,
-) -> (ip::IpPacket<'a>, Option<Tunnel>) {
+) {
     for _ in 0..MAX_TUNNEL_DEPTH {
         if packet.fragment.is_some() {
             break;
         }
-        let Some((kind, inner)) = tunnel::detect(&packet, teredo) else {
+        let Some((kind, inner)) = tunnel::detect(packet, teredo) else {
             break;
         };
         let network = match inner {
@@ -434,10 +439,9 @@ fn decapsulate<'a>(
                 payload_len,
             });
         }
-        packet = inner_packet;
-        tunnel = Some(kind);
+        *packet = inner_packet;
+        *tunnel = Some(kind);
     }
-    (packet, tunnel)
 }
 
 /// Read the transport header and build the packet, counting what it was.
