@@ -333,6 +333,7 @@ impl Decoder {
             decapsulate(&mut packet, &mut tunnel, teredo, carrier);
         }
         let Some(info) = packet.fragment else {
+            // The common case: built in place, straight into the returned value.
             return finish(stats, &packet, tunnel, facts, false);
         };
         if packet.payload.len() < packet.payload_len as usize {
@@ -341,7 +342,7 @@ impl Decoder {
             // transport header is all there is to know; Wireshark agrees) and the others
             // are dropped.
             if info.offset == 0 {
-                return finish(stats, &packet, tunnel, facts, false);
+                return finish_outlined(stats, &packet, tunnel, facts, false);
             }
             stats.fragments_dropped += 1;
             stats.malformed += 1;
@@ -378,7 +379,7 @@ impl Decoder {
                     stats.malformed += 1;
                     return Decoded::Malformed;
                 }
-                finish(stats, &inner, tunnel, facts, true)
+                finish_outlined(stats, &inner, tunnel, facts, true)
             }
         }
     }
@@ -444,7 +445,20 @@ fn decapsulate<'a>(
     }
 }
 
+/// [`finish`] for the rare paths (fragments), kept out of the common one.
+#[inline(never)]
+fn finish_outlined<'a>(
+    stats: &mut DecodeStats,
+    ip: &ip::IpPacket<'a>,
+    tunnel: Option<Tunnel>,
+    facts: LinkFacts<'a>,
+    reassembled: bool,
+) -> Decoded<'a> {
+    finish(stats, ip, tunnel, facts, reassembled)
+}
+
 /// Read the transport header and build the packet, counting what it was.
+#[inline(always)]
 fn finish<'a>(
     stats: &mut DecodeStats,
     ip: &ip::IpPacket<'a>,
