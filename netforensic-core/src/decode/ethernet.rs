@@ -29,6 +29,36 @@ const LLC_SNAP_LEN: usize = 8;
 /// Each MPLS label stack entry.
 const MPLS_LABEL_LEN: usize = 4;
 
+/// Ethernet II header length (two MACs and the ethertype).
+const ETHERNET_HEADER_LEN: usize = 14;
+/// An 802.1Q tag: TCI (priority, DEI, VLAN id) and the next ethertype.
+const VLAN_TAG_LEN: usize = 4;
+const VLAN_ID_MASK: u16 = 0x0fff;
+
+/// The common frame without the general machinery: Ethernet II straight to IPv4 / IPv6, or
+/// through one 802.1Q tag. Gives the IP bytes and the VLAN id exactly as [`decode`] does for
+/// the same frame (a test compares the two); anything else is `None` and goes the general way.
+#[inline]
+pub(crate) fn plain(frame: &[u8]) -> Option<(&[u8], Option<u16>)> {
+    let (header, payload) = frame.split_first_chunk::<ETHERNET_HEADER_LEN>()?;
+    let [.., type_high, type_low] = *header;
+    match u16::from_be_bytes([type_high, type_low]) {
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Some((payload, None)),
+        ETHERTYPE_VLAN => {
+            let (tag, inner) = payload.split_first_chunk::<VLAN_TAG_LEN>()?;
+            let [tci_high, tci_low, type_high, type_low] = *tag;
+            match u16::from_be_bytes([type_high, type_low]) {
+                ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Some((
+                    inner,
+                    Some(u16::from_be_bytes([tci_high, tci_low]) & VLAN_ID_MASK),
+                )),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Decode an Ethernet II frame (no FCS expected; a trailing FCS is cut by the IP length).
 pub(crate) fn decode<'a>(frame: &'a [u8], vlan: &mut Option<u16>) -> Network<'a> {
     match Ethernet2HeaderSlice::from_slice(frame) {
@@ -194,6 +224,68 @@ mod tests {
     fn mpls_bottom_of_stack() {
         let f = frame(&[&[0x88, 0x47, 0, 0, 0x10, 0x40, 0, 0, 0x21, 0x40, 0x45]]);
         assert_eq!(decode(&f, &mut None), Network::Ip(&[0x45]));
+    }
+
+    mod plain_equals_general {
+        use super::super::{decode, plain};
+        use crate::decode::link::Network;
+        use proptest::prelude::*;
+
+        /// Frames around the fast path's edges: the ethertypes it takes and their neighbours,
+        /// tags of every kind, lengths that cut the header or the tag.
+        fn frame() -> impl Strategy<Value = Vec<u8>> {
+            let ether_type = prop_oneof![
+                Just(0x0800u16),
+                Just(0x86DD),
+                Just(0x8100),
+                Just(0x88A8),
+                Just(0x9100),
+                Just(0x0806),
+                Just(0x8864),
+                Just(0x8847),
+                Just(0x0030),
+                any::<u16>()
+            ];
+            (
+                ether_type.clone(),
+                ether_type,
+                any::<u16>(),
+                proptest::collection::vec(any::<u8>(), 0..40),
+                0usize..40,
+            )
+                .prop_map(|(outer, inner, tci, rest, cut)| {
+                    let mut f = vec![0xAB; 12];
+                    f.extend_from_slice(&outer.to_be_bytes());
+                    f.extend_from_slice(&tci.to_be_bytes());
+                    f.extend_from_slice(&inner.to_be_bytes());
+                    f.extend_from_slice(&rest);
+                    f.truncate(f.len().saturating_sub(cut % 24));
+                    f
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+            /// The fast path answers only where it agrees with the general one.
+            #[test]
+            fn on_any_frame(f in frame()) {
+                if let Some((ip, vlan)) = plain(&f) {
+                    let mut general_vlan = None;
+                    prop_assert_eq!(decode(&f, &mut general_vlan), Network::Ip(ip));
+                    prop_assert_eq!(general_vlan, vlan);
+                }
+            }
+        }
+
+        #[test]
+        fn takes_the_common_cases() {
+            let mut f = vec![0; 12];
+            f.extend_from_slice(&[0x08, 0x00, 0x45]);
+            assert_eq!(plain(&f), Some((&[0x45][..], None)));
+            let mut f = vec![0; 12];
+            f.extend_from_slice(&[0x81, 0x00, 0xe0, 0x07, 0x86, 0xdd, 0x60]);
+            assert_eq!(plain(&f), Some((&[0x60][..], Some(7))));
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(crate) struct IpPacket<'a> {
 
 /// Decode an IP packet. `None` when there is no usable IP header (wrong version, header cut
 /// short, IHL below 5, an IPv6 extension header chain that breaks off).
+#[inline]
 pub(crate) fn parse(bytes: &[u8]) -> Option<IpPacket<'_>> {
     plain(bytes).or_else(|| parse_any(bytes))
 }
@@ -120,7 +121,9 @@ fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
 }
 
 /// Any IP packet, through etherparse's lax slicing (options, extension headers, fragments,
-/// lengths that contradict the capture).
+/// lengths that contradict the capture). Kept out of line: inlined, its frame would weigh on
+/// the common path.
+#[inline(never)]
 fn parse_any(bytes: &[u8]) -> Option<IpPacket<'_>> {
     match LaxIpSlice::from_slice(bytes) {
         Ok((LaxIpSlice::Ipv4(ipv4), _)) => {

@@ -276,14 +276,16 @@ impl Decoder {
         ts: Timestamp,
         data: &'a [u8],
     ) -> Decoded<'a> {
-        let Decoder {
-            stats,
-            fragments,
-            teredo,
-            carrier,
-        } = self;
-        *carrier = None;
+        self.carrier = None;
+        // The common frame (Ethernet II to IP, at most one 802.1Q tag) skips the link-type
+        // dispatch: `ethernet::plain` gives what `link::decode` would for it.
+        if link_type == LinkType::ETHERNET {
+            if let Some((bytes, vlan)) = ethernet::plain(data) {
+                return self.decode_ip(ts, bytes, LinkFacts { vlan, pktap: None });
+            }
+        }
         let link = link::decode(link_type, data);
+        let stats = &mut self.stats;
         let bytes = match link.network {
             link::Network::Ip(bytes) => bytes,
             link::Network::NotIp => {
@@ -299,16 +301,39 @@ impl Decoder {
                 return Decoded::Unsupported;
             }
         };
-        let Some(outer) = ip::parse(bytes) else {
-            stats.malformed += 1;
-            return Decoded::Malformed;
-        };
         let facts = LinkFacts {
             vlan: link.vlan,
             pktap: link.pktap,
         };
-        let (packet, tunnel) = decapsulate(outer, None, teredo, carrier);
+        self.decode_ip(ts, bytes, facts)
+    }
+
+    /// Decode from the IP header on (inlined in both link paths, so that the common one
+    /// carries no PKTAP facts around).
+    #[inline(always)]
+    fn decode_ip<'a>(
+        &'a mut self,
+        ts: Timestamp,
+        bytes: &'a [u8],
+        facts: LinkFacts<'a>,
+    ) -> Decoded<'a> {
+        let Decoder {
+            stats,
+            fragments,
+            teredo,
+            carrier,
+        } = self;
+        let Some(mut packet) = ip::parse(bytes) else {
+            stats.malformed += 1;
+            return Decoded::Malformed;
+        };
+        let mut tunnel = None;
+        // Most packets (TCP, ICMP, ...) cannot carry a tunnel: `tunnel::detect` would say no.
+        if tunnel::may_carry(packet.protocol) {
+            decapsulate(&mut packet, &mut tunnel, teredo, carrier);
+        }
         let Some(info) = packet.fragment else {
+            // The common case: built in place, straight into the returned value.
             return finish(stats, &packet, tunnel, facts, false);
         };
         if packet.payload.len() < packet.payload_len as usize {
@@ -317,7 +342,7 @@ impl Decoder {
             // transport header is all there is to know; Wireshark agrees) and the others
             // are dropped.
             if info.offset == 0 {
-                return finish(stats, &packet, tunnel, facts, false);
+                return finish_outlined(stats, &packet, tunnel, facts, false);
             }
             stats.fragments_dropped += 1;
             stats.malformed += 1;
@@ -336,7 +361,7 @@ impl Decoder {
             }
             fragment::Outcome::Complete(datagram) => {
                 stats.fragments_reassembled += 1;
-                let whole = ip::IpPacket {
+                let mut inner = ip::IpPacket {
                     ttl: datagram.ttl,
                     protocol: datagram.protocol,
                     ip_len: datagram.ip_len,
@@ -345,7 +370,8 @@ impl Decoder {
                     fragment: None,
                     ..packet
                 };
-                let (inner, tunnel) = decapsulate(whole, tunnel, teredo, carrier);
+                let mut tunnel = tunnel;
+                decapsulate(&mut inner, &mut tunnel, teredo, carrier);
                 if inner.fragment.is_some() {
                     // A fragment inside a reassembled tunnel would need a second reassembly
                     // of borrowed data: rare enough to count as dropped.
@@ -353,7 +379,7 @@ impl Decoder {
                     stats.malformed += 1;
                     return Decoded::Malformed;
                 }
-                finish(stats, &inner, tunnel, facts, true)
+                finish_outlined(stats, &inner, tunnel, facts, true)
             }
         }
     }
@@ -374,16 +400,16 @@ impl Decoder {
 /// Stops at a fragment (it must be reassembled first) and after [`MAX_TUNNEL_DEPTH`] layers.
 /// The UDP carrier of a VXLAN or Teredo tunnel is recorded in `carrier`.
 fn decapsulate<'a>(
-    mut packet: ip::IpPacket<'a>,
-    mut tunnel: Option<Tunnel>,
+    packet: &mut ip::IpPacket<'a>,
+    tunnel: &mut Option<Tunnel>,
     teredo: &mut teredo::TeredoSessions,
     carrier: &mut Option<TunnelCarrier>,
-) -> (ip::IpPacket<'a>, Option<Tunnel>) {
+) {
     for _ in 0..MAX_TUNNEL_DEPTH {
         if packet.fragment.is_some() {
             break;
         }
-        let Some((kind, inner)) = tunnel::detect(&packet, teredo) else {
+        let Some((kind, inner)) = tunnel::detect(packet, teredo) else {
             break;
         };
         let network = match inner {
@@ -414,13 +440,25 @@ fn decapsulate<'a>(
                 payload_len,
             });
         }
-        packet = inner_packet;
-        tunnel = Some(kind);
+        *packet = inner_packet;
+        *tunnel = Some(kind);
     }
-    (packet, tunnel)
+}
+
+/// [`finish`] for the rare paths (fragments), kept out of the common one.
+#[inline(never)]
+fn finish_outlined<'a>(
+    stats: &mut DecodeStats,
+    ip: &ip::IpPacket<'a>,
+    tunnel: Option<Tunnel>,
+    facts: LinkFacts<'a>,
+    reassembled: bool,
+) -> Decoded<'a> {
+    finish(stats, ip, tunnel, facts, reassembled)
 }
 
 /// Read the transport header and build the packet, counting what it was.
+#[inline(always)]
 fn finish<'a>(
     stats: &mut DecodeStats,
     ip: &ip::IpPacket<'a>,

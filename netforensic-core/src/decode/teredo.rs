@@ -54,6 +54,10 @@ pub(crate) struct TeredoSessions {
 }
 
 impl TeredoSessions {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
     pub(crate) fn contains(&self, key: &SessionKey) -> bool {
         !self.known.is_empty() && self.known.contains(key)
     }
@@ -79,6 +83,10 @@ pub(crate) fn looks_like_teredo(data: &[u8]) -> bool {
     if data.len() == IPV6_HEADER_LEN as usize && ipv6_version(0) {
         let prefixed = |at: usize| data.get(at..at + 4) == Some(&TEREDO_PREFIX[..]);
         return prefixed(IPV6_SRC_AT) || prefixed(IPV6_DST_AT);
+    }
+    // Both headers start with a zero byte (authentication 0x0001, origin indication 0x0000).
+    if u8_at(data, 0) != Some(0) {
+        return false;
     }
     let mut at = 0;
     if u8_at(data, 0) == Some(0) && u8_at(data, 1) == Some(1) {

@@ -29,6 +29,7 @@ pub(crate) enum TransportError {
 
 /// Decode the transport header of an IP payload. `payload_len` is the IP payload length per
 /// the IP header(s). Protocols without a flow model become [`Transport::Other`].
+#[inline]
 pub(crate) fn parse(
     protocol: u8,
     payload: &[u8],
