@@ -13,7 +13,7 @@ mod populate;
 mod shard;
 mod stream;
 
-use crate::capture::{CaptureReader, CaptureSource, CaptureSummary, FrameMeta};
+use crate::capture::{CaptureReader, CaptureSource, CaptureSummary, FrameMeta, SharedInput};
 use crate::correlate::CaptureEvidence;
 use crate::correlate::InCaptureStats;
 use crate::decode::{DecodeStats, Decoded, Decoder, Packet, Transport, TunnelCarrier};
@@ -187,7 +187,8 @@ fn run_shards(
         let read_done = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let input = reader.shared_input();
-            if let Some(input) = input.clone() {
+            // Bytes already in memory (decompressed) have no page tables to fill.
+            if let Some(input) = input.clone().filter(SharedInput::is_mapped) {
                 let (position, done) = (&read_position, &read_done);
                 scope.spawn(move || populate::populate_ahead(&input, position, done));
             }

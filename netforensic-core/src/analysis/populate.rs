@@ -78,6 +78,7 @@ mod tests {
     #[test]
     fn fills_a_mapped_file_and_stops_when_told() {
         let (path, input) = mapped_capture(3 * CHUNK + 5);
+        assert!(input.is_mapped());
         // (Whether filling works depends on the kernel: 5.14 or later.)
         assert!(!input.populate(0..input.bytes().len() + 1), "past the end");
         // The reader far ahead: the whole file is filled, then the call returns.
@@ -94,6 +95,7 @@ mod tests {
     #[test]
     fn bytes_in_memory_need_nothing() {
         let input = SharedInput::in_memory(vec![1u8; 100].into());
+        assert!(!input.is_mapped());
         assert!(input.populate(0..100));
         populate_ahead(&input, &AtomicU64::new(0), &AtomicBool::new(false));
     }

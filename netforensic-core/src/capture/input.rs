@@ -249,6 +249,11 @@ impl SharedInput {
         (end <= whole.len()).then_some(start..end)
     }
 
+    /// A file mapped into memory (as opposed to bytes read into memory).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.0, Held::Map(_))
+    }
+
     /// Fill the page tables of `range` of a mapped file now (`MADV_POPULATE_READ`, Linux
     /// 5.14+), so that reading it later takes no page faults; reads the pages from disk if
     /// they are not cached. False when that cannot be done (older kernel, other systems, a
