@@ -201,6 +201,7 @@ fn run_shards(
             read_done.store(true, Ordering::Relaxed);
             let now = SummaryMark::of(reader.summary());
             let (shards, epochs) = sink.pool.finish();
+            unmap_aside(reader);
             let epochs = epochs
                 .into_iter()
                 .map(|(epoch, parts)| (sink.marks.take(epoch, now), parts))
@@ -208,6 +209,20 @@ fn run_shards(
             (shards, epochs)
         })
     }
+}
+
+/// Unmap the reader's mapped file on a thread of its own once every packet was read and
+/// every shard is done with it: tearing down a 1 GB map's page tables took ~40 ms of the
+/// calling thread at the very end of a run, when it still has the last epoch to name and
+/// write. (Whoever drops the last reference unmaps: never this thread.)
+fn unmap_aside(reader: &mut CaptureReader) {
+    let Some(map) = reader.release_input().filter(SharedInput::is_mapped) else {
+        return;
+    };
+    // If no thread can be started, the map is dropped here, as it would have been anyway.
+    let _ = std::thread::Builder::new()
+        .name("netforensic-unmap".into())
+        .spawn(move || drop(map));
 }
 
 /// Analyse several inputs: side by side on the rayon pool when there are at least as many

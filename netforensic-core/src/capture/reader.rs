@@ -197,6 +197,17 @@ impl CaptureReader {
         self.input.shared()
     }
 
+    /// Let go of the input's bytes: the reader reads nothing more (the summary stays). Returns
+    /// the whole input if it was held in memory, so that the caller decides where a mapped
+    /// file is unmapped (tearing down the page tables of a large map takes a while).
+    pub fn release_input(&mut self) -> Option<SharedInput> {
+        let shared = self.input.shared();
+        self.input = Input::empty();
+        self.pending = None;
+        self.state = State::Done;
+        shared
+    }
+
     pub fn summary(&self) -> &CaptureSummary {
         &self.summary
     }

@@ -72,6 +72,24 @@ fn classic_pcap_reads_all_records() {
 }
 
 #[test]
+fn a_released_input_reads_no_more_and_keeps_the_summary() {
+    let file = pcap_records(10);
+    let source = CaptureSource::Bytes {
+        name: "test".into(),
+        bytes: Arc::from(&file[..]),
+    };
+    let mut reader = CaptureReader::from_source(source).unwrap();
+    for _ in 0..4 {
+        assert!(reader.next_frame().is_some());
+    }
+    let input = reader.release_input().expect("bytes in memory are shared");
+    assert_eq!(input.bytes(), &file[..]);
+    assert!(reader.next_frame().is_none());
+    assert_eq!(reader.summary().packets, 4);
+    assert!(reader.release_input().is_none(), "released once");
+}
+
+#[test]
 fn big_endian_nanosecond_and_modified_variants() {
     // Big-endian nsec header with one record, written by hand.
     let mut be = Vec::new();
