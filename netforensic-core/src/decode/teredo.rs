@@ -58,8 +58,10 @@ impl TeredoSessions {
         self.known.is_empty()
     }
 
+    /// (Callers that would build the key only for this ask [`TeredoSessions::is_empty`]
+    /// first.)
     pub(crate) fn contains(&self, key: &SessionKey) -> bool {
-        !self.known.is_empty() && self.known.contains(key)
+        self.known.contains(key)
     }
 
     pub(crate) fn remember(&mut self, key: SessionKey) {
@@ -89,7 +91,7 @@ pub(crate) fn looks_like_teredo(data: &[u8]) -> bool {
         return false;
     }
     let mut at = 0;
-    if u8_at(data, 0) == Some(0) && u8_at(data, 1) == Some(1) {
+    if u8_at(data, 1) == Some(1) {
         let (Some(id_len), Some(auth_len)) = (u8_at(data, 2), u8_at(data, 3)) else {
             return false;
         };
