@@ -38,6 +38,16 @@ struct Span {
     in_arena: bool,
 }
 
+impl Span {
+    fn new(start: usize, len: usize, in_arena: bool) -> Self {
+        Span {
+            start: start as u64,
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            in_arena,
+        }
+    }
+}
+
 /// A packet whose borrowed bytes were detached: located in the shared input, or moved into
 /// a batch arena. Kept compact (the batches stream through memory between cores): the packet's
 /// fields without its slices, and the rare PKTAP header in a side list of the batch.
@@ -88,20 +98,12 @@ impl Batch {
         let arena = &mut self.arena;
         let mut keep = |bytes: &[u8]| {
             if let Some(range) = input.and_then(|input| input.position_of(bytes)) {
-                return Span {
-                    start: range.start as u64,
-                    len: u32::try_from(range.len()).unwrap_or(u32::MAX),
-                    in_arena: false,
-                };
+                return Span::new(range.start, range.len(), false);
             }
             // Reassembled fragments, decompressed or streamed input: copied.
             let start = arena.len();
             arena.extend_from_slice(bytes);
-            Span {
-                start: start as u64,
-                len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-                in_arena: true,
-            }
+            Span::new(start, bytes.len(), true)
         };
         let payload = keep(packet.transport.payload());
         let pktap = packet.pktap.map(|p| {
