@@ -197,8 +197,7 @@ impl<'a> JsonObject<'a> {
 
     pub(crate) fn count(&mut self, member: &[u8], v: u64) {
         self.out.extend_from_slice(member);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        push_int(self.out, v);
     }
 
     pub(crate) fn time(&mut self, member: &[u8], t: Timestamp) {
@@ -226,8 +225,8 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
     match cell {
         Cell::Absent => out.extend_from_slice(b"null"),
         Cell::Text(s) => push_str(out, s),
-        Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
-        Cell::Count(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        Cell::Int(v) => push_int(out, *v),
+        Cell::Count(v) => push_int(out, *v),
         Cell::Float(v) => push_float(out, *v),
         Cell::Seconds(nanos) => push_seconds(out, *nanos),
         Cell::Time(t) => push_time(out, *t),
@@ -244,6 +243,10 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
             out.push(b']');
         }
     }
+}
+
+fn push_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 fn push_seconds(out: &mut Vec<u8>, nanos: i64) {
