@@ -8,23 +8,19 @@ use std::net::IpAddr;
 ///
 /// Addresses are kept as plain integers and hashed in three words: the key is looked up for
 /// every packet, and hashing `IpAddr` field by field (discriminant, length, bytes, ports)
-/// cost several hasher rounds per lookup.
+/// cost several hasher rounds per lookup. Addresses are `u64` halves and the ports sit
+/// beside the protocol, so the key is 40 bytes with 8-byte alignment (a `u128` would align
+/// it to 16, an address-and-port struct per endpoint would pad it to 56).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowKey {
-    lo: Endpoint,
-    hi: Endpoint,
+    lo_addr: [u64; 2],
+    hi_addr: [u64; 2],
+    lo_port: u16,
+    hi_port: u16,
     /// IP protocol number (1 and 58 are distinct).
     proto: u8,
     /// [`ONE_WAY`] and [`IPV6`] bits.
     flags: u8,
-}
-
-/// An address (IPv4 in the low 32 bits) and port. Two `u64` halves rather than one `u128`:
-/// the key keeps 8-byte alignment (40 bytes instead of 48 in every table entry).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Endpoint {
-    addr: [u64; 2],
-    port: u16,
 }
 
 /// The key of a one-way ICMP message.
@@ -33,17 +29,14 @@ const ONE_WAY: u8 = 1;
 /// (`::a.b.c.d`) are different endpoints.
 const IPV6: u8 = 2;
 
-impl Endpoint {
-    fn new(addr: IpAddr, port: u16) -> Self {
-        let bits = match addr {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a),
-        };
-        Endpoint {
-            addr: [(bits >> 64) as u64, bits as u64],
-            port,
-        }
-    }
+/// An address (IPv4 in the low 32 bits) as two `u64` halves, high half first, so that
+/// `(addr, port)` tuples order endpoints by address, then port.
+fn addr_halves(addr: IpAddr) -> [u64; 2] {
+    let bits = match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    [(bits >> 64) as u64, bits as u64]
 }
 
 impl FlowKey {
@@ -55,16 +48,19 @@ impl FlowKey {
         dst_port: u16,
         one_way: bool,
     ) -> Self {
-        let a = Endpoint::new(src, src_port);
-        let b = Endpoint::new(dst, dst_port);
-        let (lo, hi) = if one_way || a <= b { (a, b) } else { (b, a) };
+        let a = (addr_halves(src), src_port);
+        let b = (addr_halves(dst), dst_port);
+        let ((lo_addr, lo_port), (hi_addr, hi_port)) =
+            if one_way || a <= b { (a, b) } else { (b, a) };
         let mut flags = if one_way { ONE_WAY } else { 0 };
         if src.is_ipv6() || dst.is_ipv6() {
             flags |= IPV6;
         }
         FlowKey {
-            lo,
-            hi,
+            lo_addr,
+            hi_addr,
+            lo_port,
+            hi_port,
             proto,
             flags,
         }
@@ -75,13 +71,13 @@ impl Hash for FlowKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Every field goes to the (keyed) hasher as it is: folding fields together before
         // it would let crafted tuples collide whatever the key.
-        let [lo0, lo1] = self.lo.addr;
-        let [hi0, hi1] = self.hi.addr;
+        let [lo0, lo1] = self.lo_addr;
+        let [hi0, hi1] = self.hi_addr;
         state.write_u128(u128::from(lo0) << 64 | u128::from(lo1));
         state.write_u128(u128::from(hi0) << 64 | u128::from(hi1));
         state.write_u64(
-            u64::from(self.lo.port)
-                | u64::from(self.hi.port) << 16
+            u64::from(self.lo_port)
+                | u64::from(self.hi_port) << 16
                 | u64::from(self.proto) << 32
                 | u64::from(self.flags) << 40,
         );
@@ -91,6 +87,11 @@ impl Hash for FlowKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_is_five_words() {
+        assert_eq!(std::mem::size_of::<FlowKey>(), 40);
+    }
 
     #[test]
     fn both_directions_share_a_key() {
