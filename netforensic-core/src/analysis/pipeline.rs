@@ -204,7 +204,9 @@ fn shard_of(packet: &Packet<'_>, shards: usize) -> usize {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    (z % shards as u64) as usize
+    // `z * shards / 2^64` maps the hash onto the shards evenly without a division (a 64-bit
+    // `div` stalled the reading thread ~40 cycles per packet).
+    ((u128::from(z) * shards as u128) >> 64) as usize
 }
 
 fn endpoint_hash(addr: IpAddr, port: u16) -> u64 {
