@@ -193,8 +193,17 @@ impl Verdict {
     }
 }
 
+/// Whether a record header met in sequence is [`Verdict::Good`], without building the
+/// verdict (the walk's common case).
+pub fn is_good_record(header: &RecordHeader, layout: &PcapLayout) -> bool {
+    header.caplen <= layout.max_caplen() && header.orig_len != 0 && header.caplen <= header.orig_len
+}
+
 /// Judge a record header met in sequence.
 pub fn record_verdict(header: &RecordHeader, layout: &PcapLayout) -> Verdict {
+    if is_good_record(header, layout) {
+        return Verdict::Good;
+    }
     let max = layout.max_caplen();
     if header.caplen > max {
         return Verdict::Bad(format!(

@@ -170,6 +170,11 @@ impl CaptureReader {
     /// The next packet record, or `None` at the end of input. Damage met on the way is
     /// recorded in [`CaptureReader::summary`] and skipped.
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        if let (None, State::Pcap(layout)) = (&self.pending, self.state) {
+            if let Some(header) = self.whole_pcap_record(&layout) {
+                return Some(self.take_pcap_record(header, &layout));
+            }
+        }
         let loc = match self.pending.take() {
             Some(loc) => loc,
             None => self.advance()?,
@@ -189,6 +194,46 @@ impl CaptureReader {
             data,
             meta: loc.meta,
         })
+    }
+
+    /// The pcap record at the current position when it is the common case: a good header and
+    /// the whole record held (a mapped file). Anything else (damage, a concatenated capture,
+    /// a stream, the end) is left to [`CaptureReader::advance`], which handles it as before;
+    /// this path only skips its steps for what needs none of them.
+    fn whole_pcap_record(&self, layout: &PcapLayout) -> Option<pcap::RecordHeader> {
+        if self.pos >= self.end_limit {
+            return None;
+        }
+        let bytes = self.input.whole_bytes()?;
+        let at = usize::try_from(self.pos).ok()?;
+        let header = pcap::record_header(bytes, at, layout)?;
+        let end = at
+            .checked_add(layout.record_header_len)?
+            .checked_add(header.caplen as usize)?;
+        (pcap::is_good_record(&header, layout) && end <= bytes.len()).then_some(header)
+    }
+
+    /// Count and return the record [`CaptureReader::whole_pcap_record`] found, as
+    /// `advance` and `step_pcap` would.
+    fn take_pcap_record(&mut self, header: pcap::RecordHeader, layout: &PcapLayout) -> Frame<'_> {
+        self.input.prefetch_ahead(self.pos);
+        let offset = self.pos;
+        let data_at = offset + layout.record_header_len as u64;
+        self.pos = data_at + u64::from(header.caplen);
+        self.count_frame(header.ts_nanos);
+        Frame {
+            index: self.summary.packets.saturating_sub(1),
+            offset,
+            ts: Timestamp(header.ts_nanos),
+            interface: self.pcap_headers_seen.saturating_sub(1),
+            link_type: layout.link_type,
+            orig_len: header.orig_len,
+            data: self
+                .input
+                .slice(data_at, header.caplen as usize)
+                .unwrap_or_default(),
+            meta: None,
+        }
     }
 
     /// The whole input, when it is held in memory at once (a mapped file, in-memory bytes):
@@ -249,16 +294,24 @@ impl CaptureReader {
     }
 
     fn count(&mut self, loc: &FrameLoc) {
+        if loc.has_ts {
+            self.count_frame(loc.ts);
+        } else {
+            self.summary.packets += 1;
+            self.summary.bytes = self.pos;
+        }
+    }
+
+    /// Count a frame with a time (`self.pos` is already past it).
+    fn count_frame(&mut self, ts_nanos: i64) {
         let s = &mut self.summary;
         s.packets += 1;
         s.bytes = self.pos;
-        if loc.has_ts {
-            // Earliest and latest, as capinfos reports them (records may be out of order).
-            let ts = Timestamp(loc.ts);
-            s.first_ts = Some(s.first_ts.map_or(ts, |t| t.min(ts)));
-            s.last_ts = Some(s.last_ts.map_or(ts, |t| t.max(ts)));
-            self.last_ts = Some(loc.ts);
-        }
+        // Earliest and latest, as capinfos reports them (records may be out of order).
+        let ts = Timestamp(ts_nanos);
+        s.first_ts = Some(s.first_ts.map_or(ts, |t| t.min(ts)));
+        s.last_ts = Some(s.last_ts.map_or(ts, |t| t.max(ts)));
+        self.last_ts = Some(ts_nanos);
     }
 
     fn add_link_type(&mut self, link_type: LinkType) {

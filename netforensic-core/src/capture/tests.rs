@@ -455,6 +455,10 @@ mod properties {
                 }
                 assert_eq!(frames, stream_frames);
                 assert_eq!(summary.damage, stream_summary.damage);
+                // The memory path reads good pcap records by a shorter way
+                // (`whole_pcap_record`): its accounting must be the stream path's.
+                let totals = |s: &CaptureSummary| (s.packets, s.bytes, s.first_ts, s.last_ts);
+                assert_eq!(totals(&summary), totals(&stream_summary));
             }
             (Err(a), Err(b)) => assert_eq!(a.offset, b.offset),
             (a, b) => panic!("memory {:?} vs stream {:?}", a.is_ok(), b.is_ok()),
