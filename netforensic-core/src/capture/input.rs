@@ -93,6 +93,7 @@ impl Input {
     }
 
     /// All of the input, when it is held at once (its window then starts at offset 0).
+    #[inline]
     pub(crate) fn whole_bytes(&self) -> Option<&[u8]> {
         match &self.bytes {
             Bytes::Whole { input, .. } => Some(input.bytes()),
@@ -127,6 +128,7 @@ impl Input {
     /// cache miss, even with the kernel's read-ahead): request every cache line a distance
     /// ahead of the reader. Cheap to call per record; nothing for streams (their buffer was
     /// just written by `read`, so it is in cache).
+    #[inline]
     pub(crate) fn prefetch_ahead(&mut self, at: u64) {
         let Bytes::Whole { input, prefetched } = &mut self.bytes else {
             return;
@@ -146,6 +148,7 @@ impl Input {
     }
 
     /// The `len` bytes at absolute offset `at`, if held.
+    #[inline]
     pub(crate) fn slice(&self, at: u64, len: usize) -> Option<&[u8]> {
         let start = usize::try_from(at.checked_sub(self.base)?).ok()?;
         self.window().get(start..start.checked_add(len)?)

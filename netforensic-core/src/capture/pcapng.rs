@@ -127,9 +127,38 @@ impl Default for TsResolution {
     }
 }
 
+/// Nanoseconds per unit of the resolutions 10^-0 .. 10^-9 s, by exponent.
+const NANOS_PER_DECIMAL_UNIT: [u64; 10] = [
+    1_000_000_000,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
 impl TsResolution {
     /// Nanoseconds for `units` of this resolution, plus `offset_secs`, saturated to i64.
     pub fn to_nanos(self, units: u64, offset_secs: i64) -> i64 {
+        // The common case, once per packet: a power of ten of a nanosecond or coarser, no
+        // offset, and a time that fits (one multiplication instead of 128-bit arithmetic).
+        if offset_secs == 0 {
+            let scale = NANOS_PER_DECIMAL_UNIT.get(usize::from(self.raw));
+            if let Some(n) = scale.and_then(|&scale| units.checked_mul(scale)) {
+                if let Ok(n) = i64::try_from(n) {
+                    return n;
+                }
+            }
+        }
+        self.to_nanos_exact(units, offset_secs)
+    }
+
+    /// [`TsResolution::to_nanos`] for any resolution, offset and count.
+    fn to_nanos_exact(self, units: u64, offset_secs: i64) -> i64 {
         let units = i128::from(units);
         let exp = u32::from(self.raw & 0x7F);
         let nanos: i128 = if self.raw & 0x80 == 0 {
@@ -556,6 +585,19 @@ pub(crate) mod tests {
         let us = TsResolution::default();
         assert_eq!(us.to_nanos(1_500_000, 0), 1_500_000_000);
         assert_eq!(TsResolution { raw: 9 }.to_nanos(7, 0), 7);
+        // The one-multiplication path agrees with the exact one, at the overflow edges too.
+        for raw in [0u8, 1, 5, 6, 9, 10, 0x80, 0x86] {
+            let r = TsResolution { raw };
+            for units in [0, 1, 7, u64::MAX / 1_000_000_000, u64::MAX / 1000, u64::MAX] {
+                for offset in [0, -1, 5] {
+                    assert_eq!(
+                        r.to_nanos(units, offset),
+                        r.to_nanos_exact(units, offset),
+                        "raw {raw} units {units} offset {offset}"
+                    );
+                }
+            }
+        }
         assert_eq!(
             TsResolution { raw: 0x80 | 10 }.to_nanos(1024, 0),
             1_000_000_000

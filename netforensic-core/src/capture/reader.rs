@@ -170,10 +170,18 @@ impl CaptureReader {
     /// The next packet record, or `None` at the end of input. Damage met on the way is
     /// recorded in [`CaptureReader::summary`] and skipped.
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        if let (None, State::Pcap(layout)) = (&self.pending, self.state) {
-            if let Some(header) = self.whole_pcap_record(&layout) {
-                return Some(self.take_pcap_record(header, &layout));
+        match (&self.pending, self.state) {
+            (None, State::Pcap(layout)) => {
+                if let Some(header) = self.whole_pcap_record(&layout) {
+                    return Some(self.take_pcap_record(header, &layout));
+                }
             }
+            (None, State::Pcapng) => {
+                if let Some((len, packet, interface)) = self.whole_enhanced_packet() {
+                    return Some(self.take_enhanced_packet(len, packet, interface));
+                }
+            }
+            _ => {}
         }
         let loc = match self.pending.take() {
             Some(loc) => loc,
@@ -233,6 +241,64 @@ impl CaptureReader {
                 .slice(data_at, header.caplen as usize)
                 .unwrap_or_default(),
             meta: None,
+        }
+    }
+
+    /// The pcapng block at the current position when it is the common case: a well-framed
+    /// Enhanced Packet Block, held whole, that parses and names an interface of the section.
+    /// Anything else is left to [`CaptureReader::advance`] (which also reports damage).
+    fn whole_enhanced_packet(&self) -> Option<(usize, pcapng::BlockPacket, Interface)> {
+        if self.pos >= self.end_limit {
+            return None;
+        }
+        let order = self.section.order?;
+        let bytes = self.input.whole_bytes()?;
+        let at = usize::try_from(self.pos).ok()?;
+        if order.u32(bytes, at)? != pcapng::EPB {
+            return None;
+        }
+        let len = order.u32(bytes, at.checked_add(4)?)? as usize;
+        if len < pcapng::BLOCK_MIN_LEN || len % 4 != 0 || len > MAX_RECORD_LEN {
+            return None;
+        }
+        let block = bytes.get(at..at.checked_add(len)?)?;
+        if order.u32(block, len - 4)? as usize != len {
+            return None;
+        }
+        let packet =
+            pcapng::parse_packet_block(block, order, pcapng::EPB, self.section.index).ok()?;
+        let interface = *self.section.interfaces.get(packet.interface)?;
+        Some((len, packet, interface))
+    }
+
+    /// Count and return the block [`CaptureReader::whole_enhanced_packet`] found, as
+    /// `advance`, `step_pcapng` and `block` would.
+    fn take_enhanced_packet(
+        &mut self,
+        len: usize,
+        packet: pcapng::BlockPacket,
+        interface: Interface,
+    ) -> Frame<'_> {
+        self.input.prefetch_ahead(self.pos);
+        let offset = self.pos;
+        self.pos = offset + len as u64;
+        // An Enhanced Packet Block always has a time.
+        let ts = interface
+            .resolution
+            .to_nanos(packet.ts_units.unwrap_or(0), interface.offset_secs);
+        self.count_frame(ts);
+        Frame {
+            index: self.summary.packets.saturating_sub(1),
+            offset,
+            ts: Timestamp(ts),
+            interface: interface.global_id,
+            link_type: interface.link_type,
+            orig_len: packet.orig_len,
+            data: self
+                .input
+                .slice(offset + packet.data_start as u64, packet.data_len)
+                .unwrap_or_default(),
+            meta: packet.meta,
         }
     }
 
