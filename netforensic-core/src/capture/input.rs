@@ -92,15 +92,6 @@ impl Input {
         }
     }
 
-    /// All of the input, when it is held at once (its window then starts at offset 0).
-    #[inline]
-    pub(crate) fn whole_bytes(&self) -> Option<&[u8]> {
-        match &self.bytes {
-            Bytes::Whole { input, .. } => Some(input.bytes()),
-            _ => None,
-        }
-    }
-
     /// The bytes currently held, starting at [`Input::base`].
     pub(crate) fn window(&self) -> &[u8] {
         match &self.bytes {

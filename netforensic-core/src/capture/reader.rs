@@ -205,20 +205,20 @@ impl CaptureReader {
     }
 
     /// The pcap record at the current position when it is the common case: a good header and
-    /// the whole record held (a mapped file). Anything else (damage, a concatenated capture,
-    /// a stream, the end) is left to [`CaptureReader::advance`], which handles it as before;
-    /// this path only skips its steps for what needs none of them.
+    /// the whole record held (always for a mapped file; for a stream, unless the record
+    /// straddles the buffer's end). Anything else (damage, a concatenated capture, a refill,
+    /// the end) is left to [`CaptureReader::advance`], which handles it as before; this path
+    /// only skips its steps for what needs none of them.
     fn whole_pcap_record(&self, layout: &PcapLayout) -> Option<pcap::RecordHeader> {
         if self.pos >= self.end_limit {
             return None;
         }
-        let bytes = self.input.whole_bytes()?;
-        let at = usize::try_from(self.pos).ok()?;
-        let header = pcap::record_header(bytes, at, layout)?;
-        let end = at
-            .checked_add(layout.record_header_len)?
+        let held = self.input.from(self.pos);
+        let header = pcap::record_header(held, 0, layout)?;
+        let end = layout
+            .record_header_len
             .checked_add(header.caplen as usize)?;
-        (pcap::is_good_record(&header, layout) && end <= bytes.len()).then_some(header)
+        (pcap::is_good_record(&header, layout) && end <= held.len()).then_some(header)
     }
 
     /// Count and return the record [`CaptureReader::whole_pcap_record`] found, as
@@ -245,23 +245,23 @@ impl CaptureReader {
     }
 
     /// The pcapng block at the current position when it is the common case: a well-framed
-    /// Enhanced Packet Block, held whole, that parses and names an interface of the section.
+    /// Enhanced Packet Block, held whole (see [`CaptureReader::whole_pcap_record`]), that
+    /// parses and names an interface of the section.
     /// Anything else is left to [`CaptureReader::advance`] (which also reports damage).
     fn whole_enhanced_packet(&self) -> Option<(usize, pcapng::BlockPacket, Interface)> {
         if self.pos >= self.end_limit {
             return None;
         }
         let order = self.section.order?;
-        let bytes = self.input.whole_bytes()?;
-        let at = usize::try_from(self.pos).ok()?;
-        if order.u32(bytes, at)? != pcapng::EPB {
+        let held = self.input.from(self.pos);
+        if order.u32(held, 0)? != pcapng::EPB {
             return None;
         }
-        let len = order.u32(bytes, at.checked_add(4)?)? as usize;
+        let len = order.u32(held, 4)? as usize;
         if len < pcapng::BLOCK_MIN_LEN || len % 4 != 0 || len > MAX_RECORD_LEN {
             return None;
         }
-        let block = bytes.get(at..at.checked_add(len)?)?;
+        let block = held.get(..len)?;
         if order.u32(block, len - 4)? as usize != len {
             return None;
         }
