@@ -136,14 +136,14 @@ pub mod rtype {
 /// Parse a whole message. `None` only when even the header is missing; otherwise the message
 /// is returned with `damaged` set where reading had to stop.
 pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<String, String>(msg, netbios)
+    parse::<Ascii, Ascii>(msg, netbios)
 }
 
 /// [`parse_message`] without the answers' text (`rendered` stays empty): owner names, TTLs,
 /// addresses, CNAME targets and hints only, what resolutions are made of. The same bytes are
 /// read and checked, so `damaged` and the answers read are the same.
 pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<String, Unrendered>(msg, netbios)
+    parse::<Ascii, Unrendered>(msg, netbios)
 }
 
 /// [`parse_message`] keeping only the header and `damaged`: the question and answers are read
@@ -159,7 +159,7 @@ pub fn check_message(msg: &[u8]) -> Option<Message> {
 }
 
 /// Read a message keeping its names (question, owners, CNAME targets) in `N` and the answers'
-/// text in `T`. Text is only kept where names are: (String, String), (String, Unrendered) or
+/// text in `T`. Text is only kept where names are: (Ascii, Ascii), (Ascii, Unrendered) or
 /// (Unrendered, Unrendered).
 fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
     let header = Header::parse(msg)?;
@@ -189,10 +189,12 @@ fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
         };
         pos = next + 4;
         if index == 0 {
+            // Taken, not copied: a further question (rare) reads into a fresh buffer.
+            let name = std::mem::take(&mut name);
             let name = if netbios {
-                decode_netbios_name(name.as_str()).unwrap_or_else(|| name.as_str().to_string())
+                decode_netbios_name(name.as_bytes()).unwrap_or_else(|| name.into_string())
             } else {
-                name.as_str().to_string()
+                name.into_string()
             };
             out.question = Some(Question {
                 name,
@@ -235,7 +237,10 @@ fn be32(msg: &[u8], at: usize) -> Option<u32> {
 /// bytes as `\xNN`). Returns the offset just
 /// after the name in the original position.
 pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, WireError> {
-    walk_name(msg, start, out)
+    let mut name = Ascii::default();
+    let read = walk_name(msg, start, &mut name);
+    out.push_str(name.as_str());
+    read
 }
 
 /// [`read_name`] into any [`Text`]: the walk and its checks do not depend on what is kept.
@@ -284,74 +289,134 @@ fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, Wi
     }
 }
 
+/// What each label byte is written as: itself lowercased when it is printable ASCII other than
+/// the separator and the escape character, else 0 (it is written as `\xNN`).
+static PLAIN: [u8; 256] = plain_bytes();
+
+const fn plain_bytes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut b = 0x21u8;
+    while b < 0x7f {
+        if b != b'.' && b != b'\\' {
+            table[b as usize] = b.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+}
+
 /// Append a label lowercased, escaping bytes that are not printable ASCII (and the separator)
-/// as `\xNN`.
-fn push_label(out: &mut String, label: &[u8]) {
+/// as `\xNN`: the output is ASCII whatever the input.
+fn push_label(out: &mut Vec<u8>, label: &[u8]) {
+    // Nearly every real label is plain (letters, digits, hyphens): one table-driven pass.
+    let start = out.len();
+    let mut escaped = false;
+    out.extend(label.iter().map(|&b| {
+        let plain = PLAIN[usize::from(b)];
+        escaped |= plain == 0;
+        plain
+    }));
+    if !escaped {
+        return;
+    }
+    out.truncate(start);
     for &b in label {
-        if b.is_ascii_graphic() && b != b'.' && b != b'\\' {
-            out.push(char::from(b.to_ascii_lowercase()));
-        } else {
-            // Hot for hostile names (every byte escaped): no formatting machinery per byte.
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\x");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        match PLAIN[usize::from(b)] {
+            0 => {
+                // Hot for hostile names (every byte escaped): no formatting machinery per byte.
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0x0f)],
+                ]);
+            }
+            plain => out.push(plain),
         }
     }
 }
 
-/// Where the text of names and answers goes: a `String` (dns.log), or nowhere
+/// Where the text of names and answers goes: [`Ascii`] (dns.log), or nowhere
 /// ([`Unrendered`]) when only addresses and names matter. The wire is walked and checked the
 /// same either way, so whether a message is `damaged` never depends on it.
-trait Text: fmt::Write {
+trait Text: fmt::Write + Default {
     /// An empty text for one name or answer.
     fn with_room() -> Self;
     /// Append a name's label, after a `.` unless it is the name's first.
     fn push_label(&mut self, label: &[u8], first: bool);
     fn push_addr(&mut self, addr: IpAddr);
+    /// Append a name read into another text.
+    fn push_name(&mut self, name: &[u8]);
     fn clear(&mut self);
     /// Replace what was written with a placeholder: the name or data could not be read.
     fn unreadable(&mut self);
-    fn as_str(&self) -> &str;
+    fn as_bytes(&self) -> &[u8];
     fn into_string(self) -> String;
 }
 
-impl Text for String {
+/// Text built as bytes (cheaper to push than chars). Only ASCII (escaped labels) and `&str`s
+/// are written to it, so it is always UTF-8 and converts to a `String` without a copy.
+#[derive(Default)]
+struct Ascii(Vec<u8>);
+
+impl Ascii {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for Ascii {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Text for Ascii {
     fn with_room() -> Self {
         // Room for a typical name or rendering up front instead of growing label by label.
-        String::with_capacity(NAME_CAPACITY)
+        Ascii(Vec::with_capacity(NAME_CAPACITY))
     }
 
     fn push_label(&mut self, label: &[u8], first: bool) {
         if !first {
-            self.push('.');
+            self.0.push(b'.');
         }
-        push_label(self, label);
+        push_label(&mut self.0, label);
     }
 
     fn push_addr(&mut self, addr: IpAddr) {
-        self.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
+        let mut buf = [0; ADDR_TEXT_MAX];
+        self.0
+            .extend_from_slice(addr_text(addr, &mut buf).as_bytes());
+    }
+
+    fn push_name(&mut self, name: &[u8]) {
+        self.0.extend_from_slice(name);
     }
 
     fn clear(&mut self) {
-        String::clear(self);
+        self.0.clear();
     }
 
     fn unreadable(&mut self) {
-        String::clear(self);
-        self.push_str(UNREADABLE_NAME);
+        self.0.clear();
+        self.0.extend_from_slice(UNREADABLE_NAME.as_bytes());
     }
 
-    fn as_str(&self) -> &str {
-        self
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
     fn into_string(self) -> String {
-        self
+        String::from_utf8(self.0)
+            .unwrap_or_else(|bytes| String::from_utf8_lossy(bytes.as_bytes()).into_owned())
     }
 }
 
 /// Text nobody reads: nothing is formatted or allocated.
+#[derive(Default)]
 struct Unrendered;
 
 impl fmt::Write for Unrendered {
@@ -373,12 +438,14 @@ impl Text for Unrendered {
 
     fn push_addr(&mut self, _: IpAddr) {}
 
+    fn push_name(&mut self, _: &[u8]) {}
+
     fn clear(&mut self) {}
 
     fn unreadable(&mut self) {}
 
-    fn as_str(&self) -> &str {
-        ""
+    fn as_bytes(&self) -> &[u8] {
+        &[]
     }
 
     fn into_string(self) -> String {
@@ -389,9 +456,8 @@ impl Text for Unrendered {
 /// NetBIOS first-level encoding (RFC 1001 14.1): 32 letters `A`..`P` encode 16 bytes; the
 /// 16th is the suffix (service type), and names are padded with spaces. Zeek logs the name
 /// without suffix and padding.
-fn decode_netbios_name(encoded: &str) -> Option<String> {
-    let first_label = encoded.split('.').next()?;
-    let bytes = first_label.as_bytes();
+fn decode_netbios_name(encoded: &[u8]) -> Option<String> {
+    let bytes = encoded.split(|&b| b == b'.').next()?;
     if bytes.len() != 32 {
         return None;
     }
@@ -504,7 +570,7 @@ fn render_rdata<N: Text, T: Text>(
             // The target is a name (resolutions follow it) besides being text.
             let mut target = N::with_room();
             rdata_name(msg, start, &mut target)?;
-            let _ = out.write_str(target.as_str());
+            out.push_name(target.as_bytes());
             answer.cname_target = Some(target.into_string());
         }
         rtype::NS | rtype::PTR | rtype::DNAME => {
@@ -569,12 +635,12 @@ fn render_txt(rdata: &[u8], out: &mut impl fmt::Write) {
 }
 
 /// SVCB/HTTPS (RFC 9460): `HTTPS <priority> <target>`, hints kept as addresses.
-fn render_svcb(
+fn render_svcb<T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
     answer: &mut Answer,
-    out: &mut impl Text,
+    out: &mut T,
 ) -> Result<(), WireError> {
     let priority = be16(rdata, 0).ok_or(WireError::Truncated)?;
     let label = if answer.rtype == rtype::HTTPS {
@@ -582,13 +648,15 @@ fn render_svcb(
     } else {
         "SVCB"
     };
-    let mut target = String::new();
+    // Read into the same kind of text as `out`: nothing is built when nothing is rendered.
+    let mut target = T::default();
     let after_target = rdata_name(msg, start + 2, &mut target)?;
-    let _ = write!(
-        out,
-        "{label} {priority} {}",
-        if target.is_empty() { "." } else { &target }
-    );
+    let _ = write!(out, "{label} {priority} ");
+    if target.as_bytes().is_empty() {
+        out.push_name(b".");
+    } else {
+        out.push_name(target.as_bytes());
+    }
     let mut pos = after_target.saturating_sub(start);
     while let (Some(key), Some(len)) = (be16(rdata, pos), be16(rdata, pos + 2)) {
         let len = usize::from(len);
@@ -883,7 +951,7 @@ mod tests {
             enc.push(char::from(b'A' + (b >> 4)));
             enc.push(char::from(b'A' + (b & 0x0f)));
         }
-        assert_eq!(decode_netbios_name(&enc).as_deref(), Some("FRED"));
-        assert_eq!(decode_netbios_name("short"), None);
+        assert_eq!(decode_netbios_name(enc.as_bytes()).as_deref(), Some("FRED"));
+        assert_eq!(decode_netbios_name(b"short"), None);
     }
 }
