@@ -1,6 +1,7 @@
 //! A tolerant, bounded reader of DNS wire format (RFC 1035): header, question, and the answer
 //! section rendered the way Zeek's dns.log renders it ([`parse_message`]), or left unrendered
-//! when only addresses and names are wanted ([`parse_message_unrendered`]), or only checked
+//! when only addresses and names are wanted ([`parse_message_unrendered`]), with names left
+//! where they are in the message ([`parse_message_located`]), or only checked
 //! ([`check_message`]).
 //!
 //! Why our own walker and not `simple-dns` alone: Zeek-style rendering needs the raw record
@@ -76,19 +77,19 @@ pub enum WireError {
     BadLabel,
 }
 
-/// The first question.
+/// The first question. Names are `String`s, or [`NameAt`]s from [`parse_message_located`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Question {
-    pub name: String,
+pub struct Question<N = String> {
+    pub name: N,
     pub qtype: u16,
     pub qclass: u16,
 }
 
 /// One answer-section record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
+pub struct Answer<N = String> {
     /// Owner name.
-    pub name: String,
+    pub name: N,
     pub rtype: u16,
     pub ttl: u32,
     /// Zeek's rendering (address, target name, `TXT 5 hello`, ...); empty when the message
@@ -97,17 +98,17 @@ pub struct Answer {
     /// Address of an A/AAAA record.
     pub addr: Option<IpAddr>,
     /// Target of a CNAME record.
-    pub cname_target: Option<String>,
+    pub cname_target: Option<N>,
     /// ipv4hint/ipv6hint addresses of an SVCB/HTTPS record.
     pub hints: Vec<IpAddr>,
 }
 
 /// A message as far as it could be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Message {
+pub struct Message<N = String> {
     pub header: Header,
-    pub question: Option<Question>,
-    pub answers: Vec<Answer>,
+    pub question: Option<Question<N>>,
+    pub answers: Vec<Answer<N>>,
     /// Something after the header could not be read; what came before is kept.
     pub damaged: bool,
 }
@@ -146,6 +147,75 @@ pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
     parse::<Ascii, Unrendered>(msg, netbios)
 }
 
+/// Where a name of a message read by [`parse_message_located`] is: at an offset of the
+/// message (it read cleanly from there), or unreadable (rendered as a placeholder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameAt {
+    At {
+        offset: usize,
+        /// Length on the wire, pointers followed: names of different lengths differ.
+        wire_len: usize,
+    },
+    Unreadable,
+}
+
+/// [`parse_message_unrendered`] with names left in the message: the same bytes are read and
+/// checked, but no name is built. For callers that compare names ([`same_name`]) and render
+/// only the few they keep ([`name_text`]). NetBIOS names are not decoded.
+pub fn parse_message_located(msg: &[u8]) -> Option<Message<NameAt>> {
+    parse::<Located, Unrendered>(msg, false)
+}
+
+/// Whether two names of `msg` (as [`parse_message_located`] read them) render the same,
+/// ignoring ASCII case. Renderings are lowercased and escape the separator and every byte
+/// that is not printable, so they are equal exactly when the labels are equal ignoring ASCII
+/// case; and the placeholder only equals itself (a rendered name holds no space).
+pub fn same_name(msg: &[u8], a: NameAt, b: NameAt) -> bool {
+    match (a, b) {
+        (
+            NameAt::At {
+                offset: a,
+                wire_len: a_len,
+            },
+            NameAt::At {
+                offset: b,
+                wire_len: b_len,
+            },
+        ) => a_len == b_len && same_labels(msg, a, b).unwrap_or(false),
+        (NameAt::Unreadable, NameAt::Unreadable) => true,
+        _ => false,
+    }
+}
+
+fn same_labels(msg: &[u8], a: usize, b: usize) -> Result<bool, WireError> {
+    let (mut a, mut b) = (Labels::new(msg, a), Labels::new(msg, b));
+    loop {
+        if a.pos == b.pos {
+            // The same bytes from here on (compression makes this common).
+            return Ok(true);
+        }
+        match (a.next_label()?, b.next_label()?) {
+            (None, None) => return Ok(true),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// A name of `msg` as [`parse_message`] renders it.
+pub fn name_text(msg: &[u8], name: NameAt) -> String {
+    let mut text = Ascii::with_room();
+    match name {
+        NameAt::At { offset, .. } => {
+            if walk_name(msg, offset, &mut text).is_err() {
+                text.unreadable();
+            }
+        }
+        NameAt::Unreadable => text.unreadable(),
+    }
+    text.into_string()
+}
+
 /// [`parse_message`] keeping only the header and `damaged`: the question and answers are read
 /// and checked the same way but not kept (`question` is `None`, `answers` empty). For messages
 /// that are only counted.
@@ -159,13 +229,15 @@ pub fn check_message(msg: &[u8]) -> Option<Message> {
 }
 
 /// Read a message keeping its names (question, owners, CNAME targets) in `N` and the answers'
-/// text in `T`. Text is only kept where names are: (Ascii, Ascii), (Ascii, Unrendered) or
-/// (Unrendered, Unrendered).
-fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
+/// text in `T`. Text is only kept where names are: (Ascii, Ascii), (Ascii, Unrendered),
+/// (Located, Unrendered) or (Unrendered, Unrendered).
+fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message<N::Name>> {
     let header = Header::parse(msg)?;
     let mut out = Message {
         header,
-        ..Message::default()
+        question: None,
+        answers: Vec::new(),
+        damaged: false,
     };
     let mut pos = HEADER_LEN;
     let mut name = N::with_room();
@@ -190,12 +262,7 @@ fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
         pos = next + 4;
         if index == 0 {
             // Taken, not copied: a further question (rare) reads into a fresh buffer.
-            let name = std::mem::take(&mut name);
-            let name = if netbios {
-                decode_netbios_name(name.as_bytes()).unwrap_or_else(|| name.into_string())
-            } else {
-                name.into_string()
-            };
+            let name = std::mem::take(&mut name).into_question(netbios);
             out.question = Some(Question {
                 name,
                 qtype,
@@ -245,6 +312,8 @@ pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, Wi
 
 /// [`read_name`] into any [`Text`]: the walk and its checks do not depend on what is kept.
 fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, WireError> {
+    // The same checks as `Labels`, in one loop: this walk is the hot one.
+    out.mark_start(start);
     let mut first = true;
     let mut pos = start;
     let mut after: Option<usize> = None;
@@ -285,6 +354,63 @@ fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, Wi
                 pos = target;
             }
             _ => return Err(WireError::BadLabel),
+        }
+    }
+}
+
+/// The labels of a (possibly compressed) name, checked as [`walk_name`] checks them.
+struct Labels<'a> {
+    msg: &'a [u8],
+    /// Where the next label or pointer is.
+    pos: usize,
+    hops: usize,
+    wire_len: usize,
+    /// Pointers must point before the lowest position read so far: strictly backwards.
+    floor: usize,
+}
+
+impl<'a> Labels<'a> {
+    fn new(msg: &'a [u8], start: usize) -> Self {
+        Labels {
+            msg,
+            pos: start,
+            hops: 0,
+            wire_len: 0,
+            floor: start,
+        }
+    }
+
+    /// The next label, `None` at the end of the name.
+    fn next_label(&mut self) -> Result<Option<&'a [u8]>, WireError> {
+        loop {
+            let len = *self.msg.get(self.pos).ok_or(WireError::Truncated)?;
+            match len & 0xc0 {
+                0x00 if len == 0 => return Ok(None),
+                0x00 => {
+                    let len = usize::from(len);
+                    let label = self
+                        .msg
+                        .get(self.pos + 1..self.pos + 1 + len)
+                        .ok_or(WireError::Truncated)?;
+                    self.wire_len += len + 1;
+                    if self.wire_len > MAX_NAME_WIRE_LEN {
+                        return Err(WireError::BadLabel);
+                    }
+                    self.pos += 1 + len;
+                    return Ok(Some(label));
+                }
+                0xc0 => {
+                    let low = *self.msg.get(self.pos + 1).ok_or(WireError::Truncated)?;
+                    let target = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                    self.hops += 1;
+                    if target >= self.floor || self.hops > MAX_POINTER_HOPS {
+                        return Err(WireError::BadPointer);
+                    }
+                    self.floor = target;
+                    self.pos = target;
+                }
+                _ => return Err(WireError::BadLabel),
+            }
         }
     }
 }
@@ -341,8 +467,12 @@ fn push_label(out: &mut Vec<u8>, label: &[u8]) {
 /// ([`Unrendered`]) when only addresses and names matter. The wire is walked and checked the
 /// same either way, so whether a message is `damaged` never depends on it.
 trait Text: fmt::Write + Default {
+    /// What a name read into this text becomes.
+    type Name;
     /// An empty text for one name or answer.
     fn with_room() -> Self;
+    /// A name is read from offset `at` into this text.
+    fn mark_start(&mut self, _at: usize) {}
     /// Append a name's label, after a `.` unless it is the name's first.
     fn push_label(&mut self, label: &[u8], first: bool);
     fn push_addr(&mut self, addr: IpAddr);
@@ -353,6 +483,9 @@ trait Text: fmt::Write + Default {
     fn unreadable(&mut self);
     fn as_bytes(&self) -> &[u8];
     fn into_string(self) -> String;
+    fn into_name(self) -> Self::Name;
+    /// The question name: NetBIOS-decoded when `netbios` and the text is kept.
+    fn into_question(self, netbios: bool) -> Self::Name;
 }
 
 /// Text built as bytes (cheaper to push than chars). Only ASCII (escaped labels) and `&str`s
@@ -374,6 +507,8 @@ impl fmt::Write for Ascii {
 }
 
 impl Text for Ascii {
+    type Name = String;
+
     fn with_room() -> Self {
         // Room for a typical name or rendering up front instead of growing label by label.
         Ascii(Vec::with_capacity(NAME_CAPACITY))
@@ -413,6 +548,19 @@ impl Text for Ascii {
         String::from_utf8(self.0)
             .unwrap_or_else(|bytes| String::from_utf8_lossy(bytes.as_bytes()).into_owned())
     }
+
+    fn into_name(self) -> String {
+        self.into_string()
+    }
+
+    fn into_question(self, netbios: bool) -> String {
+        let decoded = if netbios {
+            decode_netbios_name(&self.0)
+        } else {
+            None
+        };
+        decoded.unwrap_or_else(|| self.into_string())
+    }
 }
 
 /// Text nobody reads: nothing is formatted or allocated.
@@ -430,6 +578,8 @@ impl fmt::Write for Unrendered {
 }
 
 impl Text for Unrendered {
+    type Name = String;
+
     fn with_room() -> Self {
         Unrendered
     }
@@ -450,6 +600,95 @@ impl Text for Unrendered {
 
     fn into_string(self) -> String {
         String::new()
+    }
+
+    fn into_name(self) -> String {
+        String::new()
+    }
+
+    fn into_question(self, _: bool) -> String {
+        String::new()
+    }
+}
+
+/// A name left where it is in the message: only its offset, its length, and whether it read
+/// cleanly.
+struct Located {
+    at: usize,
+    wire_len: usize,
+    readable: bool,
+}
+
+impl Default for Located {
+    fn default() -> Self {
+        Located {
+            at: 0,
+            wire_len: 0,
+            readable: true,
+        }
+    }
+}
+
+impl fmt::Write for Located {
+    fn write_str(&mut self, _: &str) -> fmt::Result {
+        Ok(())
+    }
+
+    fn write_fmt(&mut self, _: fmt::Arguments<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Text for Located {
+    type Name = NameAt;
+
+    fn with_room() -> Self {
+        Located::default()
+    }
+
+    fn mark_start(&mut self, at: usize) {
+        self.at = at;
+        self.wire_len = 0;
+        self.readable = true;
+    }
+
+    fn push_label(&mut self, label: &[u8], _: bool) {
+        self.wire_len += label.len() + 1;
+    }
+
+    fn push_addr(&mut self, _: IpAddr) {}
+
+    fn push_name(&mut self, _: &[u8]) {}
+
+    fn clear(&mut self) {
+        self.readable = true;
+    }
+
+    fn unreadable(&mut self) {
+        self.readable = false;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &[]
+    }
+
+    fn into_string(self) -> String {
+        String::new()
+    }
+
+    fn into_name(self) -> NameAt {
+        if self.readable {
+            NameAt::At {
+                offset: self.at,
+                wire_len: self.wire_len,
+            }
+        } else {
+            NameAt::Unreadable
+        }
+    }
+
+    fn into_question(self, _: bool) -> NameAt {
+        self.into_name()
     }
 }
 
@@ -499,7 +738,7 @@ const UNREADABLE_NAME: &str = "<unreadable name>";
 fn read_answer<N: Text, T: Text>(
     msg: &[u8],
     pos: usize,
-) -> Result<(Answer, usize, bool), WireError> {
+) -> Result<(Answer<N::Name>, usize, bool), WireError> {
     let mut name = N::with_room();
     let mut names_ok = true;
     let pos = match walk_name(msg, pos, &mut name) {
@@ -519,7 +758,7 @@ fn read_answer<N: Text, T: Text>(
         .get(rdata_start..rdata_end)
         .ok_or(WireError::Truncated)?;
     let mut answer = Answer {
-        name: name.into_string(),
+        name: name.into_name(),
         rtype,
         ttl,
         rendered: String::new(),
@@ -550,7 +789,7 @@ fn render_rdata<N: Text, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
-    answer: &mut Answer,
+    answer: &mut Answer<N::Name>,
     out: &mut T,
 ) -> Result<(), WireError> {
     match answer.rtype {
@@ -571,7 +810,7 @@ fn render_rdata<N: Text, T: Text>(
             let mut target = N::with_room();
             rdata_name(msg, start, &mut target)?;
             out.push_name(target.as_bytes());
-            answer.cname_target = Some(target.into_string());
+            answer.cname_target = Some(target.into_name());
         }
         rtype::NS | rtype::PTR | rtype::DNAME => {
             rdata_name(msg, start, out)?;
@@ -635,11 +874,11 @@ fn render_txt(rdata: &[u8], out: &mut impl fmt::Write) {
 }
 
 /// SVCB/HTTPS (RFC 9460): `HTTPS <priority> <target>`, hints kept as addresses.
-fn render_svcb<T: Text>(
+fn render_svcb<N, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
-    answer: &mut Answer,
+    answer: &mut Answer<N>,
     out: &mut T,
 ) -> Result<(), WireError> {
     let priority = be16(rdata, 0).ok_or(WireError::Truncated)?;
@@ -937,6 +1176,71 @@ mod tests {
                 let read = check_message(&full[..cut]);
                 assert_eq!(checked, read.as_ref().map(|m| (m.header, m.damaged)));
                 assert!(read.is_none_or(|m| m.question.is_none() && m.answers.is_empty()));
+            }
+        }
+    }
+
+    /// Every name of a message, rendered: the question's, then each answer's owner and CNAME
+    /// target (`None` when absent).
+    fn all_names<N>(m: &Message<N>, text: impl Fn(&N) -> String) -> Vec<Option<String>> {
+        let mut names = vec![m.question.as_ref().map(|q| text(&q.name))];
+        for a in &m.answers {
+            names.push(Some(text(&a.name)));
+            names.push(a.cname_target.as_ref().map(&text));
+        }
+        names
+    }
+
+    /// Located names render as the unrendered reader's names, and compare as those compare.
+    #[test]
+    fn located_names_read_render_and_compare_like_rendered_ones() {
+        let mut upper = sample_response();
+        // A second answer whose owner is spelled out, in capitals, instead of compressed.
+        upper[7] = 3;
+        upper.extend_from_slice(b"\x03WEB\x07Example\x03NET\x00");
+        upper.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 192, 0, 2, 8]);
+        let mut looping = upper.clone();
+        // The first answer's owner pointer made forward: unreadable.
+        looping[33] = 0xc0;
+        looping[34] = 200;
+        for full in [sample_response(), upper, looping] {
+            for cut in 0..=full.len() {
+                let msg = &full[..cut];
+                let rendered = parse_message_unrendered(msg, false);
+                let located = parse_message_located(msg);
+                assert_eq!(
+                    rendered
+                        .as_ref()
+                        .map(|m| (m.header, m.damaged, m.answers.len())),
+                    located
+                        .as_ref()
+                        .map(|m| (m.header, m.damaged, m.answers.len()))
+                );
+                let (Some(rendered), Some(located)) = (rendered, located) else {
+                    continue;
+                };
+                for (r, l) in rendered.answers.iter().zip(&located.answers) {
+                    assert_eq!((r.ttl, r.addr, &r.hints), (l.ttl, l.addr, &l.hints));
+                }
+                let texts = all_names(&rendered, |n| n.clone());
+                assert_eq!(texts, all_names(&located, |n| name_text(msg, *n)));
+                let names: Vec<NameAt> = located
+                    .question
+                    .iter()
+                    .map(|q| q.name)
+                    .chain(
+                        located
+                            .answers
+                            .iter()
+                            .flat_map(|a| std::iter::once(a.name).chain(a.cname_target)),
+                    )
+                    .collect();
+                for a in &names {
+                    for b in &names {
+                        let (ta, tb) = (name_text(msg, *a), name_text(msg, *b));
+                        assert_eq!(same_name(msg, *a, *b), ta.eq_ignore_ascii_case(&tb));
+                    }
+                }
             }
         }
     }
