@@ -32,15 +32,13 @@ const TCP_BUFFER_LIMIT: usize = 65_537 + 1024;
 /// CNAME links followed from the question name to an address.
 const MAX_CHAIN: usize = 16;
 
-/// How a connection's payload is treated.
+/// How a DNS-looking connection's payload is treated (other connections are ignored).
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {
     /// A DNS port: every message is logged.
     Dns,
     /// Another port whose first payload looked like DNS: logged once a pair confirms it.
     Candidate,
-    /// Not DNS: ignored cheaply.
-    NotDns,
 }
 
 struct FlowDns {
@@ -132,7 +130,9 @@ pub struct DnsTracker {
     /// Whether transactions are logged as [`DnsRecord`]s.
     records: bool,
     stats: DnsStats,
-    flows: AHashMap<FlowId, FlowDns>,
+    /// Connections offered so far: their DNS state, or `None` when they are not DNS (most
+    /// are; a pointer-sized value keeps the map small and its lookups in cache).
+    flows: AHashMap<FlowId, Option<Box<FlowDns>>>,
     /// Finished records with their flow id (the uid is filled in at the end).
     done: Vec<(FlowId, DnsRecord)>,
     resolutions: Vec<Resolution>,
@@ -192,31 +192,29 @@ impl DnsTracker {
             Proto::Udp => {}
             Proto::Icmp => return,
         }
-        let state = match self.flows.get_mut(&touch.id) {
-            Some(state) => state,
-            None => {
-                let kind = if known_port {
-                    Kind::Dns
-                } else if looks_like_dns(payload) {
-                    Kind::Candidate
-                } else {
-                    Kind::NotDns
-                };
-                self.flows.entry(touch.id).or_insert(FlowDns {
-                    kind,
-                    parsed: false,
-                    counted: false,
-                    netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
-                    confirmed: false,
-                    pending: Pending::new(self.records),
-                    held: Vec::new(),
-                    streams: None,
-                })
-            }
-        };
-        if state.kind == Kind::NotDns {
+        let records = self.records;
+        let entry = self.flows.entry(touch.id).or_insert_with(|| {
+            let kind = if known_port {
+                Kind::Dns
+            } else if looks_like_dns(payload) {
+                Kind::Candidate
+            } else {
+                return None;
+            };
+            Some(Box::new(FlowDns {
+                kind,
+                parsed: false,
+                counted: false,
+                netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
+                confirmed: false,
+                pending: Pending::new(records),
+                held: Vec::new(),
+                streams: None,
+            }))
+        });
+        let Some(state) = entry else {
             return;
-        }
+        };
         match tcp_seq {
             None => {
                 self.stats.messages += 1;
@@ -286,8 +284,8 @@ impl DnsTracker {
 
     /// The connection `id` ended; flush its unanswered queries.
     pub fn flow_finished(&mut self, id: FlowId) {
-        if let Some(state) = self.flows.remove(&id) {
-            flush(id, state, &mut self.done);
+        if let Some(Some(state)) = self.flows.remove(&id) {
+            flush(id, *state, &mut self.done);
         }
     }
 
@@ -320,8 +318,8 @@ impl DnsTracker {
         let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            if let Some(state) = self.flows.remove(&id) {
-                flush(id, state, &mut self.done);
+            if let Some(Some(state)) = self.flows.remove(&id) {
+                flush(id, *state, &mut self.done);
             }
         }
         let mut records: Vec<DnsRecord> = self
