@@ -1,7 +1,7 @@
 //! Any bytes as a DNS message: the wire parser directly, then the tracker over UDP and over
 //! TCP (length-prefixed, split in two segments) so reassembly and name decompression run.
-//! Differential too: the unrendered and checking readers against the full one, and a
-//! resolutions-only tracker against a full one.
+//! Differential too: the unrendered, located and checking readers against the full one, and
+//! a resolutions-only tracker against a full one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -35,6 +35,36 @@ fuzz_target!(|data: &[u8]| {
             wire::check_message(data).map(|m| (m.header, m.damaged))
         );
         assert_eq!(rendered, wire::parse_message_unrendered(data, netbios));
+    }
+    // Names left in the message render and compare as the rendered ones.
+    if let (Some(rendered), Some(located)) = (
+        wire::parse_message_unrendered(data, false),
+        wire::parse_message_located(data),
+    ) {
+        assert_eq!(
+            (rendered.header, rendered.damaged, rendered.answers.len()),
+            (located.header, located.damaged, located.answers.len())
+        );
+        assert_eq!(
+            rendered.question.map(|q| q.name),
+            located.question.map(|q| wire::name_text(data, q.name))
+        );
+        let mut names = Vec::new();
+        for (r, l) in rendered.answers.iter().zip(&located.answers) {
+            assert_eq!(r.name, wire::name_text(data, l.name));
+            assert_eq!(
+                r.cname_target,
+                l.cname_target.map(|n| wire::name_text(data, n))
+            );
+            names.push(l.name);
+            names.extend(l.cname_target);
+        }
+        for a in names.iter().take(16) {
+            for b in names.iter().take(16) {
+                let (ta, tb) = (wire::name_text(data, *a), wire::name_text(data, *b));
+                assert_eq!(wire::same_name(data, *a, *b), ta.eq_ignore_ascii_case(&tb));
+            }
+        }
     }
     let mut name = String::new();
     let _ = wire::read_name(data, data.len() / 2, &mut name);

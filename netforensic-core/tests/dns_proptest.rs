@@ -78,6 +78,48 @@ proptest! {
         prop_assert_eq!(checked, read.map(|message| (message.header, message.damaged)));
     }
 
+    /// Reading with names left in the message finds the same message, and its names render
+    /// and compare as the unrendered reader's do.
+    #[test]
+    fn located_reader_reads_what_the_unrendered_one_reads(
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in any::<usize>(),
+    ) {
+        let mut m = seed();
+        for (at, value) in edits {
+            let len = m.len();
+            m[at % len] = value;
+        }
+        let msg = &m[..cut % (m.len() + 1)];
+        let rendered = wire::parse_message_unrendered(msg, false);
+        let located = wire::parse_message_located(msg);
+        prop_assert_eq!(rendered.is_some(), located.is_some());
+        if let (Some(rendered), Some(located)) = (rendered, located) {
+            prop_assert_eq!((rendered.header, rendered.damaged), (located.header, located.damaged));
+            prop_assert_eq!(
+                rendered.question.map(|q| (q.name, q.qtype, q.qclass)),
+                located.question.map(|q| (wire::name_text(msg, q.name), q.qtype, q.qclass))
+            );
+            prop_assert_eq!(rendered.answers.len(), located.answers.len());
+            for (r, l) in rendered.answers.iter().zip(&located.answers) {
+                prop_assert_eq!(&r.name, &wire::name_text(msg, l.name));
+                prop_assert_eq!(&r.cname_target, &l.cname_target.map(|n| wire::name_text(msg, n)));
+                prop_assert_eq!((r.rtype, r.ttl, r.addr, &r.hints), (l.rtype, l.ttl, l.addr, &l.hints));
+            }
+            let names: Vec<wire::NameAt> = located
+                .answers
+                .iter()
+                .flat_map(|a| std::iter::once(a.name).chain(a.cname_target))
+                .collect();
+            for a in &names {
+                for b in &names {
+                    let (ta, tb) = (wire::name_text(msg, *a), wire::name_text(msg, *b));
+                    prop_assert_eq!(wire::same_name(msg, *a, *b), ta.eq_ignore_ascii_case(&tb));
+                }
+            }
+        }
+    }
+
     #[test]
     fn tracker_survives_anything(
         packets in proptest::collection::vec(

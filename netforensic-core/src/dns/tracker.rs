@@ -8,7 +8,7 @@
 //! alone in the second.
 
 use super::reassembly::{Push, Reassembler};
-use super::wire::{self, Message};
+use super::wire::{self, Header, Message, NameAt};
 use super::{DnsRecord, DnsStats, Resolution};
 use crate::flow::{FlowId, FlowTouch, Proto};
 use crate::time::Timestamp;
@@ -32,15 +32,13 @@ const TCP_BUFFER_LIMIT: usize = 65_537 + 1024;
 /// CNAME links followed from the question name to an address.
 const MAX_CHAIN: usize = 16;
 
-/// How a connection's payload is treated.
+/// How a DNS-looking connection's payload is treated (other connections are ignored).
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {
     /// A DNS port: every message is logged.
     Dns,
     /// Another port whose first payload looked like DNS: logged once a pair confirms it.
     Candidate,
-    /// Not DNS: ignored cheaply.
-    NotDns,
 }
 
 struct FlowDns {
@@ -132,7 +130,9 @@ pub struct DnsTracker {
     /// Whether transactions are logged as [`DnsRecord`]s.
     records: bool,
     stats: DnsStats,
-    flows: AHashMap<FlowId, FlowDns>,
+    /// Connections offered so far: their DNS state, or `None` when they are not DNS (most
+    /// are; a pointer-sized value keeps the map small and its lookups in cache).
+    flows: AHashMap<FlowId, Option<Box<FlowDns>>>,
     /// Finished records with their flow id (the uid is filled in at the end).
     done: Vec<(FlowId, DnsRecord)>,
     resolutions: Vec<Resolution>,
@@ -192,31 +192,29 @@ impl DnsTracker {
             Proto::Udp => {}
             Proto::Icmp => return,
         }
-        let state = match self.flows.get_mut(&touch.id) {
-            Some(state) => state,
-            None => {
-                let kind = if known_port {
-                    Kind::Dns
-                } else if looks_like_dns(payload) {
-                    Kind::Candidate
-                } else {
-                    Kind::NotDns
-                };
-                self.flows.entry(touch.id).or_insert(FlowDns {
-                    kind,
-                    parsed: false,
-                    counted: false,
-                    netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
-                    confirmed: false,
-                    pending: Pending::new(self.records),
-                    held: Vec::new(),
-                    streams: None,
-                })
-            }
-        };
-        if state.kind == Kind::NotDns {
+        let records = self.records;
+        let entry = self.flows.entry(touch.id).or_insert_with(|| {
+            let kind = if known_port {
+                Kind::Dns
+            } else if looks_like_dns(payload) {
+                Kind::Candidate
+            } else {
+                return None;
+            };
+            Some(Box::new(FlowDns {
+                kind,
+                parsed: false,
+                counted: false,
+                netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
+                confirmed: false,
+                pending: Pending::new(records),
+                held: Vec::new(),
+                streams: None,
+            }))
+        });
+        let Some(state) = entry else {
             return;
-        }
+        };
         match tcp_seq {
             None => {
                 self.stats.messages += 1;
@@ -286,8 +284,8 @@ impl DnsTracker {
 
     /// The connection `id` ended; flush its unanswered queries.
     pub fn flow_finished(&mut self, id: FlowId) {
-        if let Some(state) = self.flows.remove(&id) {
-            flush(id, state, &mut self.done);
+        if let Some(Some(state)) = self.flows.remove(&id) {
+            flush(id, *state, &mut self.done);
         }
     }
 
@@ -320,8 +318,8 @@ impl DnsTracker {
         let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            if let Some(state) = self.flows.remove(&id) {
-                flush(id, state, &mut self.done);
+            if let Some(Some(state)) = self.flows.remove(&id) {
+                flush(id, *state, &mut self.done);
             }
         }
         let mut records: Vec<DnsRecord> = self
@@ -373,25 +371,22 @@ fn handle_message(
     done: &mut Vec<(FlowId, DnsRecord)>,
     resolutions: &mut Vec<Resolution>,
 ) {
-    let records = state.pending.keeps_records();
-    let parsed = if records {
-        wire::parse_message(payload, state.netbios)
-    } else if wire::Header::parse(payload).is_some_and(|h| h.is_response) {
-        wire::parse_message_unrendered(payload, state.netbios)
-    } else {
-        // Without records a query only takes part in pairing: its id is all that is used.
-        wire::check_message(payload)
-    };
-    let Some(message) = parsed else {
+    let Some(header) = Header::parse(payload) else {
         stats.malformed += 1;
         return;
     };
-    state.parsed = true;
-    if message.damaged {
-        stats.malformed += 1;
-    }
-    let header = message.header;
+    let records = state.pending.keeps_records();
     if !header.is_response {
+        // Without records a query only takes part in pairing: its id is all that is used.
+        let read_message = if records {
+            wire::parse_message(payload, state.netbios)
+        } else {
+            wire::check_message(payload)
+        };
+        let Some(message) = read_message else {
+            return;
+        };
+        read(state, stats, message.damaged);
         if state.pending.len() >= MAX_PENDING_PER_FLOW {
             stats.pending_overflows += 1;
             if let Some(oldest) = state.pending.pop_oldest() {
@@ -403,23 +398,58 @@ fn handle_message(
             .push(header.id, || query_record(touch, ts, message));
         return;
     }
-
-    let paired = state.pending.take(header.id);
-    if paired.is_some() && state.kind == Kind::Candidate && !state.confirmed {
-        state.confirmed = true;
-    }
     let client = if touch.from_orig {
         touch.resp_h
     } else {
         touch.orig_h
     };
-    if state.kind == Kind::Dns || state.confirmed {
-        learn_resolutions(&message, client, ts, resolutions);
-    }
     if records {
+        let Some(message) = wire::parse_message(payload, state.netbios) else {
+            return;
+        };
+        let paired = respond(state, &Rendered, &message, client, ts, stats, resolutions);
         let record = response_record(paired.flatten(), touch, ts, message);
         emit(state, touch.id, record, done);
+    } else if state.netbios {
+        // NetBIOS question names are decoded, which only the rendered names allow for.
+        if let Some(message) = wire::parse_message_unrendered(payload, true) {
+            respond(state, &Rendered, &message, client, ts, stats, resolutions);
+        }
+    } else if let Some(message) = wire::parse_message_located(payload) {
+        // Names stay in the payload: compared there, and only those kept are rendered.
+        let names = InMessage(payload);
+        respond(state, &names, &message, client, ts, stats, resolutions);
     }
+}
+
+/// A message was read from the connection (`damaged` if not completely).
+fn read(state: &mut FlowDns, stats: &mut DnsStats, damaged: bool) {
+    state.parsed = true;
+    if damaged {
+        stats.malformed += 1;
+    }
+}
+
+/// Pair a response with its query, and learn its resolutions if the connection carries DNS.
+/// Returns what [`Pending::take`] returned.
+fn respond<S: Names>(
+    state: &mut FlowDns,
+    names: &S,
+    message: &Message<S::Name>,
+    client: IpAddr,
+    ts: Timestamp,
+    stats: &mut DnsStats,
+    resolutions: &mut Vec<Resolution>,
+) -> Option<Option<DnsRecord>> {
+    read(state, stats, message.damaged);
+    let paired = state.pending.take(message.header.id);
+    if paired.is_some() && state.kind == Kind::Candidate && !state.confirmed {
+        state.confirmed = true;
+    }
+    if state.kind == Kind::Dns || state.confirmed {
+        learn_resolutions(names, message, client, ts, resolutions);
+    }
+    paired
 }
 
 /// The record of a query, until its response completes it.
@@ -526,17 +556,63 @@ fn new_record(touch: &FlowTouch, ts: Timestamp, trans_id: u16, query: Option<Str
     }
 }
 
+/// How the names of a message are held: rendered ([`Rendered`]), or left in the message
+/// ([`InMessage`]). Both compare and render names the same.
+trait Names {
+    type Name;
+    /// Whether two names are the same, ignoring ASCII case.
+    fn same(&self, a: &Self::Name, b: &Self::Name) -> bool;
+    /// The name as dns.log renders it.
+    fn text(&self, name: &Self::Name) -> String;
+}
+
+/// Names rendered while the message was read.
+struct Rendered;
+
+impl Names for Rendered {
+    type Name = String;
+
+    fn same(&self, a: &String, b: &String) -> bool {
+        a.eq_ignore_ascii_case(b)
+    }
+
+    fn text(&self, name: &String) -> String {
+        name.clone()
+    }
+}
+
+/// Names left in the message (the payload), rendered only when kept.
+struct InMessage<'a>(&'a [u8]);
+
+impl Names for InMessage<'_> {
+    type Name = NameAt;
+
+    fn same(&self, a: &NameAt, b: &NameAt) -> bool {
+        wire::same_name(self.0, *a, *b)
+    }
+
+    fn text(&self, name: &NameAt) -> String {
+        wire::name_text(self.0, *name)
+    }
+}
+
 /// Every A/AAAA answer (and SVCB/HTTPS hint) reachable from the question name through CNAMEs
 /// becomes a [`Resolution`] for `client`. Without a question (mDNS announcements) each address
 /// record stands for its own owner name.
-fn learn_resolutions(message: &Message, client: IpAddr, ts: Timestamp, out: &mut Vec<Resolution>) {
+fn learn_resolutions<S: Names>(
+    names: &S,
+    message: &Message<S::Name>,
+    client: IpAddr,
+    ts: Timestamp,
+    out: &mut Vec<Resolution>,
+) {
     let Some(question) = &message.question else {
         for answer in &message.answers {
             if let Some(addr) = answer.addr {
                 out.push(Resolution {
                     ts,
                     client,
-                    query: answer.name.clone(),
+                    query: names.text(&answer.name),
                     chain: Vec::new(),
                     addr,
                     ttl: answer.ttl,
@@ -545,44 +621,72 @@ fn learn_resolutions(message: &Message, client: IpAddr, ts: Timestamp, out: &mut
         }
         return;
     };
-    // Names on the chain, question first.
-    let mut chain: Vec<&str> = vec![question.name.as_str()];
-    while chain.len() <= MAX_CHAIN {
-        let Some(last) = chain.last() else { break };
+    // Names on the chain, question first (on the stack: it is short and bounded).
+    let mut chain = [&question.name; MAX_CHAIN + 1];
+    let mut len = 1;
+    while let Some(last) = chain.get(len - 1).copied() {
         let next = message.answers.iter().find_map(|a| {
             a.cname_target
-                .as_deref()
-                .filter(|_| a.name.eq_ignore_ascii_case(last))
+                .as_ref()
+                .filter(|_| names.same(&a.name, last))
         });
-        match next {
-            Some(target) if !chain.iter().any(|n| n.eq_ignore_ascii_case(target)) => {
-                chain.push(target)
-            }
-            _ => break,
+        let Some(target) = next else { break };
+        let on_chain = chain.get(..len).unwrap_or_default();
+        if on_chain.iter().any(|n| names.same(n, target)) {
+            break;
         }
+        let Some(slot) = chain.get_mut(len) else {
+            break;
+        };
+        *slot = target;
+        len += 1;
     }
+    let chain = chain.get(..len).unwrap_or_default();
+    let first = out.len();
     for answer in &message.answers {
-        let Some(depth) = chain
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(&answer.name))
-        else {
+        if answer.addr.is_none() && answer.hints.is_empty() {
+            continue;
+        }
+        let Some(depth) = chain.iter().position(|n| names.same(n, &answer.name)) else {
             continue;
         };
         let addrs = answer.addr.into_iter().chain(answer.hints.iter().copied());
         for addr in addrs {
+            // The names are filled in below: the chain's length says how deep.
             out.push(Resolution {
                 ts,
                 client,
-                query: question.name.clone(),
-                chain: chain
-                    .get(1..=depth)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
+                query: String::new(),
+                chain: vec![String::new(); depth],
                 addr,
                 ttl: answer.ttl,
             });
+        }
+    }
+    // Names are rendered once, into the resolution with the longest chain; others copy them.
+    let Some(learned) = out.get_mut(first..) else {
+        return;
+    };
+    let deepest = learned
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, r)| r.chain.len())
+        .map_or(0, |(i, _)| i);
+    let several = learned.len() > 1;
+    let Some(model) = learned.get_mut(deepest) else {
+        return;
+    };
+    model.query = names.text(&question.name);
+    for (slot, name) in model.chain.iter_mut().zip(chain.iter().skip(1)) {
+        *slot = names.text(name);
+    }
+    if several {
+        let model = model.clone();
+        for r in learned {
+            r.query.clone_from(&model.query);
+            for (slot, text) in r.chain.iter_mut().zip(&model.chain) {
+                slot.clone_from(text);
+            }
         }
     }
 }

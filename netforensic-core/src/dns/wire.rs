@@ -1,6 +1,7 @@
 //! A tolerant, bounded reader of DNS wire format (RFC 1035): header, question, and the answer
 //! section rendered the way Zeek's dns.log renders it ([`parse_message`]), or left unrendered
-//! when only addresses and names are wanted ([`parse_message_unrendered`]), or only checked
+//! when only addresses and names are wanted ([`parse_message_unrendered`]), with names left
+//! where they are in the message ([`parse_message_located`]), or only checked
 //! ([`check_message`]).
 //!
 //! Why our own walker and not `simple-dns` alone: Zeek-style rendering needs the raw record
@@ -76,19 +77,19 @@ pub enum WireError {
     BadLabel,
 }
 
-/// The first question.
+/// The first question. Names are `String`s, or [`NameAt`]s from [`parse_message_located`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Question {
-    pub name: String,
+pub struct Question<N = String> {
+    pub name: N,
     pub qtype: u16,
     pub qclass: u16,
 }
 
 /// One answer-section record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
+pub struct Answer<N = String> {
     /// Owner name.
-    pub name: String,
+    pub name: N,
     pub rtype: u16,
     pub ttl: u32,
     /// Zeek's rendering (address, target name, `TXT 5 hello`, ...); empty when the message
@@ -97,17 +98,17 @@ pub struct Answer {
     /// Address of an A/AAAA record.
     pub addr: Option<IpAddr>,
     /// Target of a CNAME record.
-    pub cname_target: Option<String>,
+    pub cname_target: Option<N>,
     /// ipv4hint/ipv6hint addresses of an SVCB/HTTPS record.
     pub hints: Vec<IpAddr>,
 }
 
 /// A message as far as it could be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Message {
+pub struct Message<N = String> {
     pub header: Header,
-    pub question: Option<Question>,
-    pub answers: Vec<Answer>,
+    pub question: Option<Question<N>>,
+    pub answers: Vec<Answer<N>>,
     /// Something after the header could not be read; what came before is kept.
     pub damaged: bool,
 }
@@ -136,14 +137,83 @@ pub mod rtype {
 /// Parse a whole message. `None` only when even the header is missing; otherwise the message
 /// is returned with `damaged` set where reading had to stop.
 pub fn parse_message(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<String, String>(msg, netbios)
+    parse::<Ascii, Ascii>(msg, netbios)
 }
 
 /// [`parse_message`] without the answers' text (`rendered` stays empty): owner names, TTLs,
 /// addresses, CNAME targets and hints only, what resolutions are made of. The same bytes are
 /// read and checked, so `damaged` and the answers read are the same.
 pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
-    parse::<String, Unrendered>(msg, netbios)
+    parse::<Ascii, Unrendered>(msg, netbios)
+}
+
+/// Where a name of a message read by [`parse_message_located`] is: at an offset of the
+/// message (it read cleanly from there), or unreadable (rendered as a placeholder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameAt {
+    At {
+        offset: usize,
+        /// Length on the wire, pointers followed: names of different lengths differ.
+        wire_len: usize,
+    },
+    Unreadable,
+}
+
+/// [`parse_message_unrendered`] with names left in the message: the same bytes are read and
+/// checked, but no name is built. For callers that compare names ([`same_name`]) and render
+/// only the few they keep ([`name_text`]). NetBIOS names are not decoded.
+pub fn parse_message_located(msg: &[u8]) -> Option<Message<NameAt>> {
+    parse::<Located, Unrendered>(msg, false)
+}
+
+/// Whether two names of `msg` (as [`parse_message_located`] read them) render the same,
+/// ignoring ASCII case. Renderings are lowercased and escape the separator and every byte
+/// that is not printable, so they are equal exactly when the labels are equal ignoring ASCII
+/// case; and the placeholder only equals itself (a rendered name holds no space).
+pub fn same_name(msg: &[u8], a: NameAt, b: NameAt) -> bool {
+    match (a, b) {
+        (
+            NameAt::At {
+                offset: a,
+                wire_len: a_len,
+            },
+            NameAt::At {
+                offset: b,
+                wire_len: b_len,
+            },
+        ) => a_len == b_len && same_labels(msg, a, b).unwrap_or(false),
+        (NameAt::Unreadable, NameAt::Unreadable) => true,
+        _ => false,
+    }
+}
+
+fn same_labels(msg: &[u8], a: usize, b: usize) -> Result<bool, WireError> {
+    let (mut a, mut b) = (Labels::new(msg, a), Labels::new(msg, b));
+    loop {
+        if a.pos == b.pos {
+            // The same bytes from here on (compression makes this common).
+            return Ok(true);
+        }
+        match (a.next_label()?, b.next_label()?) {
+            (None, None) => return Ok(true),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// A name of `msg` as [`parse_message`] renders it.
+pub fn name_text(msg: &[u8], name: NameAt) -> String {
+    let mut text = Ascii::with_room();
+    match name {
+        NameAt::At { offset, .. } => {
+            if walk_name(msg, offset, &mut text).is_err() {
+                text.unreadable();
+            }
+        }
+        NameAt::Unreadable => text.unreadable(),
+    }
+    text.into_string()
 }
 
 /// [`parse_message`] keeping only the header and `damaged`: the question and answers are read
@@ -159,13 +229,15 @@ pub fn check_message(msg: &[u8]) -> Option<Message> {
 }
 
 /// Read a message keeping its names (question, owners, CNAME targets) in `N` and the answers'
-/// text in `T`. Text is only kept where names are: (String, String), (String, Unrendered) or
-/// (Unrendered, Unrendered).
-fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
+/// text in `T`. Text is only kept where names are: (Ascii, Ascii), (Ascii, Unrendered),
+/// (Located, Unrendered) or (Unrendered, Unrendered).
+fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message<N::Name>> {
     let header = Header::parse(msg)?;
     let mut out = Message {
         header,
-        ..Message::default()
+        question: None,
+        answers: Vec::new(),
+        damaged: false,
     };
     let mut pos = HEADER_LEN;
     let mut name = N::with_room();
@@ -189,11 +261,8 @@ fn parse<N: Text, T: Text>(msg: &[u8], netbios: bool) -> Option<Message> {
         };
         pos = next + 4;
         if index == 0 {
-            let name = if netbios {
-                decode_netbios_name(name.as_str()).unwrap_or_else(|| name.as_str().to_string())
-            } else {
-                name.as_str().to_string()
-            };
+            // Taken, not copied: a further question (rare) reads into a fresh buffer.
+            let name = std::mem::take(&mut name).into_question(netbios);
             out.question = Some(Question {
                 name,
                 qtype,
@@ -235,11 +304,16 @@ fn be32(msg: &[u8], at: usize) -> Option<u32> {
 /// bytes as `\xNN`). Returns the offset just
 /// after the name in the original position.
 pub fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, WireError> {
-    walk_name(msg, start, out)
+    let mut name = Ascii::default();
+    let read = walk_name(msg, start, &mut name);
+    out.push_str(name.as_str());
+    read
 }
 
 /// [`read_name`] into any [`Text`]: the walk and its checks do not depend on what is kept.
 fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, WireError> {
+    // The same checks as `Labels`, in one loop: this walk is the hot one.
+    out.mark_start(start);
     let mut first = true;
     let mut pos = start;
     let mut after: Option<usize> = None;
@@ -284,74 +358,213 @@ fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, Wi
     }
 }
 
-/// Append a label lowercased, escaping bytes that are not printable ASCII (and the separator)
-/// as `\xNN`.
-fn push_label(out: &mut String, label: &[u8]) {
-    for &b in label {
-        if b.is_ascii_graphic() && b != b'.' && b != b'\\' {
-            out.push(char::from(b.to_ascii_lowercase()));
-        } else {
-            // Hot for hostile names (every byte escaped): no formatting machinery per byte.
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\x");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+/// The labels of a (possibly compressed) name, checked as [`walk_name`] checks them.
+struct Labels<'a> {
+    msg: &'a [u8],
+    /// Where the next label or pointer is.
+    pos: usize,
+    hops: usize,
+    wire_len: usize,
+    /// Pointers must point before the lowest position read so far: strictly backwards.
+    floor: usize,
+}
+
+impl<'a> Labels<'a> {
+    fn new(msg: &'a [u8], start: usize) -> Self {
+        Labels {
+            msg,
+            pos: start,
+            hops: 0,
+            wire_len: 0,
+            floor: start,
+        }
+    }
+
+    /// The next label, `None` at the end of the name.
+    fn next_label(&mut self) -> Result<Option<&'a [u8]>, WireError> {
+        loop {
+            let len = *self.msg.get(self.pos).ok_or(WireError::Truncated)?;
+            match len & 0xc0 {
+                0x00 if len == 0 => return Ok(None),
+                0x00 => {
+                    let len = usize::from(len);
+                    let label = self
+                        .msg
+                        .get(self.pos + 1..self.pos + 1 + len)
+                        .ok_or(WireError::Truncated)?;
+                    self.wire_len += len + 1;
+                    if self.wire_len > MAX_NAME_WIRE_LEN {
+                        return Err(WireError::BadLabel);
+                    }
+                    self.pos += 1 + len;
+                    return Ok(Some(label));
+                }
+                0xc0 => {
+                    let low = *self.msg.get(self.pos + 1).ok_or(WireError::Truncated)?;
+                    let target = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                    self.hops += 1;
+                    if target >= self.floor || self.hops > MAX_POINTER_HOPS {
+                        return Err(WireError::BadPointer);
+                    }
+                    self.floor = target;
+                    self.pos = target;
+                }
+                _ => return Err(WireError::BadLabel),
+            }
         }
     }
 }
 
-/// Where the text of names and answers goes: a `String` (dns.log), or nowhere
+/// What each label byte is written as: itself lowercased when it is printable ASCII other than
+/// the separator and the escape character, else 0 (it is written as `\xNN`).
+static PLAIN: [u8; 256] = plain_bytes();
+
+const fn plain_bytes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut b = 0x21u8;
+    while b < 0x7f {
+        if b != b'.' && b != b'\\' {
+            table[b as usize] = b.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+}
+
+/// Append a label lowercased, escaping bytes that are not printable ASCII (and the separator)
+/// as `\xNN`: the output is ASCII whatever the input.
+fn push_label(out: &mut Vec<u8>, label: &[u8]) {
+    // Nearly every real label is plain (letters, digits, hyphens): one table-driven pass.
+    let start = out.len();
+    let mut escaped = false;
+    out.extend(label.iter().map(|&b| {
+        let plain = PLAIN[usize::from(b)];
+        escaped |= plain == 0;
+        plain
+    }));
+    if !escaped {
+        return;
+    }
+    out.truncate(start);
+    for &b in label {
+        match PLAIN[usize::from(b)] {
+            0 => {
+                // Hot for hostile names (every byte escaped): no formatting machinery per byte.
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0x0f)],
+                ]);
+            }
+            plain => out.push(plain),
+        }
+    }
+}
+
+/// Where the text of names and answers goes: [`Ascii`] (dns.log), or nowhere
 /// ([`Unrendered`]) when only addresses and names matter. The wire is walked and checked the
 /// same either way, so whether a message is `damaged` never depends on it.
-trait Text: fmt::Write {
+trait Text: fmt::Write + Default {
+    /// What a name read into this text becomes.
+    type Name;
     /// An empty text for one name or answer.
     fn with_room() -> Self;
+    /// A name is read from offset `at` into this text.
+    fn mark_start(&mut self, _at: usize) {}
     /// Append a name's label, after a `.` unless it is the name's first.
     fn push_label(&mut self, label: &[u8], first: bool);
     fn push_addr(&mut self, addr: IpAddr);
+    /// Append a name read into another text.
+    fn push_name(&mut self, name: &[u8]);
     fn clear(&mut self);
     /// Replace what was written with a placeholder: the name or data could not be read.
     fn unreadable(&mut self);
-    fn as_str(&self) -> &str;
+    fn as_bytes(&self) -> &[u8];
     fn into_string(self) -> String;
+    fn into_name(self) -> Self::Name;
+    /// The question name: NetBIOS-decoded when `netbios` and the text is kept.
+    fn into_question(self, netbios: bool) -> Self::Name;
 }
 
-impl Text for String {
+/// Text built as bytes (cheaper to push than chars). Only ASCII (escaped labels) and `&str`s
+/// are written to it, so it is always UTF-8 and converts to a `String` without a copy.
+#[derive(Default)]
+struct Ascii(Vec<u8>);
+
+impl Ascii {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for Ascii {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Text for Ascii {
+    type Name = String;
+
     fn with_room() -> Self {
         // Room for a typical name or rendering up front instead of growing label by label.
-        String::with_capacity(NAME_CAPACITY)
+        Ascii(Vec::with_capacity(NAME_CAPACITY))
     }
 
     fn push_label(&mut self, label: &[u8], first: bool) {
         if !first {
-            self.push('.');
+            self.0.push(b'.');
         }
-        push_label(self, label);
+        push_label(&mut self.0, label);
     }
 
     fn push_addr(&mut self, addr: IpAddr) {
-        self.push_str(addr_text(addr, &mut [0; ADDR_TEXT_MAX]));
+        let mut buf = [0; ADDR_TEXT_MAX];
+        self.0
+            .extend_from_slice(addr_text(addr, &mut buf).as_bytes());
+    }
+
+    fn push_name(&mut self, name: &[u8]) {
+        self.0.extend_from_slice(name);
     }
 
     fn clear(&mut self) {
-        String::clear(self);
+        self.0.clear();
     }
 
     fn unreadable(&mut self) {
-        String::clear(self);
-        self.push_str(UNREADABLE_NAME);
+        self.0.clear();
+        self.0.extend_from_slice(UNREADABLE_NAME.as_bytes());
     }
 
-    fn as_str(&self) -> &str {
-        self
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
     fn into_string(self) -> String {
-        self
+        String::from_utf8(self.0)
+            .unwrap_or_else(|bytes| String::from_utf8_lossy(bytes.as_bytes()).into_owned())
+    }
+
+    fn into_name(self) -> String {
+        self.into_string()
+    }
+
+    fn into_question(self, netbios: bool) -> String {
+        let decoded = if netbios {
+            decode_netbios_name(&self.0)
+        } else {
+            None
+        };
+        decoded.unwrap_or_else(|| self.into_string())
     }
 }
 
 /// Text nobody reads: nothing is formatted or allocated.
+#[derive(Default)]
 struct Unrendered;
 
 impl fmt::Write for Unrendered {
@@ -365,6 +578,8 @@ impl fmt::Write for Unrendered {
 }
 
 impl Text for Unrendered {
+    type Name = String;
+
     fn with_room() -> Self {
         Unrendered
     }
@@ -373,25 +588,115 @@ impl Text for Unrendered {
 
     fn push_addr(&mut self, _: IpAddr) {}
 
+    fn push_name(&mut self, _: &[u8]) {}
+
     fn clear(&mut self) {}
 
     fn unreadable(&mut self) {}
 
-    fn as_str(&self) -> &str {
-        ""
+    fn as_bytes(&self) -> &[u8] {
+        &[]
     }
 
     fn into_string(self) -> String {
         String::new()
+    }
+
+    fn into_name(self) -> String {
+        String::new()
+    }
+
+    fn into_question(self, _: bool) -> String {
+        String::new()
+    }
+}
+
+/// A name left where it is in the message: only its offset, its length, and whether it read
+/// cleanly.
+struct Located {
+    at: usize,
+    wire_len: usize,
+    readable: bool,
+}
+
+impl Default for Located {
+    fn default() -> Self {
+        Located {
+            at: 0,
+            wire_len: 0,
+            readable: true,
+        }
+    }
+}
+
+impl fmt::Write for Located {
+    fn write_str(&mut self, _: &str) -> fmt::Result {
+        Ok(())
+    }
+
+    fn write_fmt(&mut self, _: fmt::Arguments<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Text for Located {
+    type Name = NameAt;
+
+    fn with_room() -> Self {
+        Located::default()
+    }
+
+    fn mark_start(&mut self, at: usize) {
+        self.at = at;
+        self.wire_len = 0;
+        self.readable = true;
+    }
+
+    fn push_label(&mut self, label: &[u8], _: bool) {
+        self.wire_len += label.len() + 1;
+    }
+
+    fn push_addr(&mut self, _: IpAddr) {}
+
+    fn push_name(&mut self, _: &[u8]) {}
+
+    fn clear(&mut self) {
+        self.readable = true;
+    }
+
+    fn unreadable(&mut self) {
+        self.readable = false;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &[]
+    }
+
+    fn into_string(self) -> String {
+        String::new()
+    }
+
+    fn into_name(self) -> NameAt {
+        if self.readable {
+            NameAt::At {
+                offset: self.at,
+                wire_len: self.wire_len,
+            }
+        } else {
+            NameAt::Unreadable
+        }
+    }
+
+    fn into_question(self, _: bool) -> NameAt {
+        self.into_name()
     }
 }
 
 /// NetBIOS first-level encoding (RFC 1001 14.1): 32 letters `A`..`P` encode 16 bytes; the
 /// 16th is the suffix (service type), and names are padded with spaces. Zeek logs the name
 /// without suffix and padding.
-fn decode_netbios_name(encoded: &str) -> Option<String> {
-    let first_label = encoded.split('.').next()?;
-    let bytes = first_label.as_bytes();
+fn decode_netbios_name(encoded: &[u8]) -> Option<String> {
+    let bytes = encoded.split(|&b| b == b'.').next()?;
     if bytes.len() != 32 {
         return None;
     }
@@ -433,7 +738,7 @@ const UNREADABLE_NAME: &str = "<unreadable name>";
 fn read_answer<N: Text, T: Text>(
     msg: &[u8],
     pos: usize,
-) -> Result<(Answer, usize, bool), WireError> {
+) -> Result<(Answer<N::Name>, usize, bool), WireError> {
     let mut name = N::with_room();
     let mut names_ok = true;
     let pos = match walk_name(msg, pos, &mut name) {
@@ -453,7 +758,7 @@ fn read_answer<N: Text, T: Text>(
         .get(rdata_start..rdata_end)
         .ok_or(WireError::Truncated)?;
     let mut answer = Answer {
-        name: name.into_string(),
+        name: name.into_name(),
         rtype,
         ttl,
         rendered: String::new(),
@@ -484,7 +789,7 @@ fn render_rdata<N: Text, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
-    answer: &mut Answer,
+    answer: &mut Answer<N::Name>,
     out: &mut T,
 ) -> Result<(), WireError> {
     match answer.rtype {
@@ -504,8 +809,8 @@ fn render_rdata<N: Text, T: Text>(
             // The target is a name (resolutions follow it) besides being text.
             let mut target = N::with_room();
             rdata_name(msg, start, &mut target)?;
-            let _ = out.write_str(target.as_str());
-            answer.cname_target = Some(target.into_string());
+            out.push_name(target.as_bytes());
+            answer.cname_target = Some(target.into_name());
         }
         rtype::NS | rtype::PTR | rtype::DNAME => {
             rdata_name(msg, start, out)?;
@@ -569,12 +874,12 @@ fn render_txt(rdata: &[u8], out: &mut impl fmt::Write) {
 }
 
 /// SVCB/HTTPS (RFC 9460): `HTTPS <priority> <target>`, hints kept as addresses.
-fn render_svcb(
+fn render_svcb<N, T: Text>(
     msg: &[u8],
     start: usize,
     rdata: &[u8],
-    answer: &mut Answer,
-    out: &mut impl Text,
+    answer: &mut Answer<N>,
+    out: &mut T,
 ) -> Result<(), WireError> {
     let priority = be16(rdata, 0).ok_or(WireError::Truncated)?;
     let label = if answer.rtype == rtype::HTTPS {
@@ -582,13 +887,15 @@ fn render_svcb(
     } else {
         "SVCB"
     };
-    let mut target = String::new();
+    // Read into the same kind of text as `out`: nothing is built when nothing is rendered.
+    let mut target = T::default();
     let after_target = rdata_name(msg, start + 2, &mut target)?;
-    let _ = write!(
-        out,
-        "{label} {priority} {}",
-        if target.is_empty() { "." } else { &target }
-    );
+    let _ = write!(out, "{label} {priority} ");
+    if target.as_bytes().is_empty() {
+        out.push_name(b".");
+    } else {
+        out.push_name(target.as_bytes());
+    }
     let mut pos = after_target.saturating_sub(start);
     while let (Some(key), Some(len)) = (be16(rdata, pos), be16(rdata, pos + 2)) {
         let len = usize::from(len);
@@ -873,6 +1180,71 @@ mod tests {
         }
     }
 
+    /// Every name of a message, rendered: the question's, then each answer's owner and CNAME
+    /// target (`None` when absent).
+    fn all_names<N>(m: &Message<N>, text: impl Fn(&N) -> String) -> Vec<Option<String>> {
+        let mut names = vec![m.question.as_ref().map(|q| text(&q.name))];
+        for a in &m.answers {
+            names.push(Some(text(&a.name)));
+            names.push(a.cname_target.as_ref().map(&text));
+        }
+        names
+    }
+
+    /// Located names render as the unrendered reader's names, and compare as those compare.
+    #[test]
+    fn located_names_read_render_and_compare_like_rendered_ones() {
+        let mut upper = sample_response();
+        // A second answer whose owner is spelled out, in capitals, instead of compressed.
+        upper[7] = 3;
+        upper.extend_from_slice(b"\x03WEB\x07Example\x03NET\x00");
+        upper.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 192, 0, 2, 8]);
+        let mut looping = upper.clone();
+        // The first answer's owner pointer made forward: unreadable.
+        looping[33] = 0xc0;
+        looping[34] = 200;
+        for full in [sample_response(), upper, looping] {
+            for cut in 0..=full.len() {
+                let msg = &full[..cut];
+                let rendered = parse_message_unrendered(msg, false);
+                let located = parse_message_located(msg);
+                assert_eq!(
+                    rendered
+                        .as_ref()
+                        .map(|m| (m.header, m.damaged, m.answers.len())),
+                    located
+                        .as_ref()
+                        .map(|m| (m.header, m.damaged, m.answers.len()))
+                );
+                let (Some(rendered), Some(located)) = (rendered, located) else {
+                    continue;
+                };
+                for (r, l) in rendered.answers.iter().zip(&located.answers) {
+                    assert_eq!((r.ttl, r.addr, &r.hints), (l.ttl, l.addr, &l.hints));
+                }
+                let texts = all_names(&rendered, |n| n.clone());
+                assert_eq!(texts, all_names(&located, |n| name_text(msg, *n)));
+                let names: Vec<NameAt> = located
+                    .question
+                    .iter()
+                    .map(|q| q.name)
+                    .chain(
+                        located
+                            .answers
+                            .iter()
+                            .flat_map(|a| std::iter::once(a.name).chain(a.cname_target)),
+                    )
+                    .collect();
+                for a in &names {
+                    for b in &names {
+                        let (ta, tb) = (name_text(msg, *a), name_text(msg, *b));
+                        assert_eq!(same_name(msg, *a, *b), ta.eq_ignore_ascii_case(&tb));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn netbios_names_are_decoded() {
         // "FRED" padded with spaces, suffix 0x20.
@@ -883,7 +1255,7 @@ mod tests {
             enc.push(char::from(b'A' + (b >> 4)));
             enc.push(char::from(b'A' + (b & 0x0f)));
         }
-        assert_eq!(decode_netbios_name(&enc).as_deref(), Some("FRED"));
-        assert_eq!(decode_netbios_name("short"), None);
+        assert_eq!(decode_netbios_name(enc.as_bytes()).as_deref(), Some("FRED"));
+        assert_eq!(decode_netbios_name(b"short"), None);
     }
 }
