@@ -2,6 +2,7 @@
 //! derived from the input (5-tuple, first packet time, flow id), so the same capture always
 //! gives the same uids whatever the thread count.
 
+use super::id_text::Uid;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 
@@ -21,7 +22,7 @@ pub fn connection_uid(
     resp_port: u16,
     first_ts: Timestamp,
     id: u64,
-) -> String {
+) -> Uid {
     // One contiguous input and one digest call: the same bytes as hashing the parts in turn,
     // without a streaming update per part.
     let mut input = [0u8; UID_INPUT_MAX];
@@ -48,10 +49,14 @@ pub fn connection_uid(
     for &b in digest.as_ref().iter().take((UID_BITS / 8) as usize) {
         value = (value << 8) | u128::from(b);
     }
-    let mut out = String::with_capacity(20);
-    out.push('C');
-    push_base62(value, &mut out);
-    out
+    let mut text = [0u8; 18];
+    text[0] = b'C';
+    let mut buf = [0u8; BASE62_MAX_DIGITS];
+    let n = base62(value, &mut buf);
+    for (slot, &digit) in text.iter_mut().skip(1).zip(buf.iter().take(n)) {
+        *slot = digit;
+    }
+    Uid::from_digits(text, 1 + n)
 }
 
 const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -62,8 +67,9 @@ const BASE62_POW10: u64 = 839_299_365_868_340_224;
 /// Base62 digits of a `u128` (at most 22).
 const BASE62_MAX_DIGITS: usize = 22;
 
-/// `value` in base62, most significant digit first, no leading zeros ("0" for zero).
-fn push_base62(value: u128, out: &mut String) {
+/// `value` in base62 into `out`, most significant digit first, no leading zeros ("0" for
+/// zero); returns the number of digits.
+fn base62(value: u128, out: &mut [u8; BASE62_MAX_DIGITS]) -> usize {
     let mut buf = [0u8; BASE62_MAX_DIGITS];
     let mut n = 0;
     let mut emit = |mut chunk: u64, pad: bool| {
@@ -95,11 +101,13 @@ fn push_base62(value: u128, out: &mut String) {
         }
     }
     if n == 0 {
-        out.push('0');
+        out[0] = b'0';
+        return 1;
     }
-    for &b in buf.iter().take(n).rev() {
-        out.push(char::from(b));
+    for (slot, &b) in out.iter_mut().zip(buf.iter().take(n).rev()) {
+        *slot = b;
     }
+    n
 }
 
 #[cfg(test)]
@@ -157,19 +165,20 @@ mod tests {
             values.push(x >> (x % 128) as u32);
         }
         for v in values {
-            let mut s = String::new();
-            push_base62(v, &mut s);
-            assert_eq!(s, base62_reference(v), "{v}");
+            assert_eq!(base62_text(v), base62_reference(v), "{v}");
         }
+    }
+
+    fn base62_text(value: u128) -> String {
+        let mut buf = [0u8; BASE62_MAX_DIGITS];
+        let n = base62(value, &mut buf);
+        String::from_utf8(buf[..n].to_vec()).unwrap()
     }
 
     #[test]
     fn base62_digits() {
-        let mut s = String::new();
-        push_base62(61, &mut s);
-        assert_eq!(s, "z");
-        s.clear();
-        push_base62(62, &mut s);
-        assert_eq!(s, "10");
+        assert_eq!(base62_text(61), "z");
+        assert_eq!(base62_text(62), "10");
+        assert_eq!(base62_text(0), "0");
     }
 }
