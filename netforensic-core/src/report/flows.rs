@@ -200,7 +200,7 @@ impl TabularRecord for FlowRecord {
         let duration = c.duration_nanos();
         let mut o = JsonObject::new(out);
         o.time(member!("ts"), c.ts);
-        o.str(member!("uid"), &c.uid);
+        o.id_text(member!("uid"), &c.uid);
         o.addr(member!("id.orig_h"), c.orig_h);
         o.count(member!("id.orig_p"), u64::from(c.orig_p));
         o.addr(member!("id.resp_h"), c.resp_h);
@@ -221,7 +221,7 @@ impl TabularRecord for FlowRecord {
         o.count(member!("resp_pkts"), c.resp_pkts);
         o.count(member!("resp_ip_bytes"), c.resp_ip_bytes);
         o.count(member!("ip_proto"), ip_proto(c));
-        o.str(member!("community_id"), &c.community_id);
+        o.id_text(member!("community_id"), &c.community_id);
         o.str(member!("capture"), &self.capture);
         o.opt_str(member!("server_name"), self.server_name.as_deref());
         o.opt_str(member!("name_source"), self.name_source.map(|s| s.as_str()));
