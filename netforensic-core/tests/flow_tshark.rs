@@ -165,7 +165,7 @@ fn community_ids_match_wireshark() {
         let ours: std::collections::BTreeSet<String> = analysis
             .flows
             .iter()
-            .map(|r| r.conn.community_id.clone())
+            .map(|r| r.conn.community_id.to_string())
             .collect();
         assert_eq!(ours, expected, "{capture}");
         checked += expected.len();

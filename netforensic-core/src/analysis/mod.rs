@@ -456,7 +456,7 @@ fn assemble(
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });
     resolutions.sort_by(resolution_order);
-    let mut flows = flow_records(path, connections, services);
+    let mut flows = flow_records(&Arc::from(path), connections, services);
     if options.naming || options.dns {
         let mut index = NameIndex::default();
         index.add_resolutions(resolutions.clone());
@@ -483,7 +483,7 @@ fn resolution_order(a: &Resolution, b: &Resolution) -> std::cmp::Ordering {
 /// Flow records for finished connections, sorted by first packet time then id, with the
 /// `service` that DNS or the name sniffer recognised where the flow table had none.
 fn flow_records(
-    path: &str,
+    path: &Arc<str>,
     mut connections: Vec<Connection>,
     mut services: Vec<(u64, &'static str)>,
 ) -> Vec<FlowRecord> {
@@ -498,7 +498,7 @@ fn flow_records(
                     conn.service = services.get(i).map(|(_, s)| s.to_string());
                 }
             }
-            FlowRecord::new(conn, path.to_string())
+            FlowRecord::new(conn, Arc::clone(path))
         })
         .collect()
 }

@@ -23,6 +23,7 @@ use crate::naming::NameIndex;
 use crate::report::FlowRecord;
 use crate::sockets::Snapshot;
 use std::io;
+use std::sync::Arc;
 
 /// How far the capture summary's growing tables (NRB entries, Darwin processes) had got when
 /// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: on shard
@@ -80,7 +81,7 @@ pub struct StreamOutput<'s> {
 
 /// Names, attributes and writes out the connections of each completed epoch.
 pub(crate) struct EpochMerger<'s> {
-    path: String,
+    path: Arc<str>,
     name_flows: bool,
     names: NameIndex,
     /// NRB entries of the capture summary already in `names`.
@@ -96,7 +97,7 @@ pub(crate) struct EpochMerger<'s> {
 impl<'s> EpochMerger<'s> {
     pub fn new(path: &str, name_flows: bool, output: StreamOutput<'s>) -> Self {
         EpochMerger {
-            path: path.to_string(),
+            path: Arc::from(path),
             name_flows,
             names: NameIndex::default(),
             nrb_seen: 0,

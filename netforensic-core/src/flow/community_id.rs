@@ -2,6 +2,7 @@
 //! hash that Zeek, Suricata, Arkime, Elastic and Wireshark compute the same way, so flows can
 //! be joined across tools.
 
+use super::id_text::CommunityId;
 use sha1::{Digest, Sha1};
 use std::net::IpAddr;
 
@@ -22,7 +23,7 @@ pub fn community_id_v1(
     dst: IpAddr,
     dst_port: u16,
     one_way: bool,
-) -> String {
+) -> CommunityId {
     let src_bytes = AddrBytes::of(src);
     let dst_bytes = AddrBytes::of(dst);
     let (a, b) = (src_bytes.as_slice(), dst_bytes.as_slice());
@@ -50,10 +51,11 @@ pub fn community_id_v1(
     // RustCrypto's SHA-1 uses the SHA extensions where the CPU has them (ring's SHA-1 is
     // portable code only): about 250 instead of 1,900 instructions per flow.
     let digest = Sha1::digest(input.get(..len).unwrap_or_default());
-    let mut out = String::with_capacity(30);
-    out.push_str("1:");
-    base64_into(&digest, &mut out);
-    out
+    let mut text = [0u8; 30];
+    let (prefix, encoded) = text.split_at_mut(2);
+    prefix.copy_from_slice(b"1:");
+    base64_into(&digest, encoded);
+    CommunityId::from_digits(text, text.len())
 }
 
 /// Address bytes in network order (4 or 16), on the stack: this runs once per flow.
@@ -82,19 +84,26 @@ impl AddrBytes {
     }
 }
 
-/// Standard base64 with padding (RFC 4648), as the spec renders the digest.
-fn base64_into(bytes: &[u8], out: &mut String) {
+/// Standard base64 with padding (RFC 4648), as the spec renders the digest, into `out` (which
+/// holds 4 bytes per 3 of `bytes`, rounded up; what does not fit is left out).
+fn base64_into(bytes: &[u8], out: &mut [u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let symbol = |v: u32| char::from(ALPHABET[(v & 63) as usize]);
-    for chunk in bytes.chunks(3) {
+    let symbol = |v: u32| ALPHABET[(v & 63) as usize];
+    for (chunk, quad) in bytes.chunks(3).zip(out.chunks_exact_mut(4)) {
         let b0 = u32::from(chunk.first().copied().unwrap_or(0));
         let b1 = u32::from(chunk.get(1).copied().unwrap_or(0));
         let b2 = u32::from(chunk.get(2).copied().unwrap_or(0));
         let v = (b0 << 16) | (b1 << 8) | b2;
-        out.push(symbol(v >> 18));
-        out.push(symbol(v >> 12));
-        out.push(if chunk.len() > 1 { symbol(v >> 6) } else { '=' });
-        out.push(if chunk.len() > 2 { symbol(v) } else { '=' });
+        quad.copy_from_slice(&[
+            symbol(v >> 18),
+            symbol(v >> 12),
+            if chunk.len() > 1 {
+                symbol(v >> 6)
+            } else {
+                b'='
+            },
+            if chunk.len() > 2 { symbol(v) } else { b'=' },
+        ]);
     }
 }
 
@@ -102,7 +111,7 @@ fn base64_into(bytes: &[u8], out: &mut String) {
 mod tests {
     use super::*;
 
-    fn id(proto: u8, s: &str, sp: u16, d: &str, dp: u16, one_way: bool) -> String {
+    fn id(proto: u8, s: &str, sp: u16, d: &str, dp: u16, one_way: bool) -> CommunityId {
         community_id_v1(
             DEFAULT_SEED,
             proto,
@@ -193,11 +202,13 @@ mod tests {
 
     #[test]
     fn base64_padding() {
-        let mut s = String::new();
-        base64_into(b"ab", &mut s);
-        assert_eq!(s, "YWI=");
-        s.clear();
-        base64_into(b"abc", &mut s);
-        assert_eq!(s, "YWJj");
+        let mut out = [0u8; 4];
+        base64_into(b"ab", &mut out);
+        assert_eq!(&out, b"YWI=");
+        base64_into(b"abc", &mut out);
+        assert_eq!(&out, b"YWJj");
+        let mut out = [0u8; 8];
+        base64_into(b"abcd", &mut out);
+        assert_eq!(&out, b"YWJjZA==");
     }
 }

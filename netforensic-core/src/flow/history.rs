@@ -41,6 +41,11 @@ impl History {
     pub fn as_str(&self) -> &str {
         &self.letters
     }
+
+    /// The letters, for the finished connection (moved, not copied).
+    pub fn into_string(self) -> String {
+        self.letters
+    }
 }
 
 /// A logarithmic history letter: recorded on the 1st, 10th, 100th, ... event.

@@ -8,6 +8,7 @@
 mod community_id;
 mod history;
 mod icmp;
+mod id_text;
 mod key;
 mod ports;
 mod table;
@@ -16,6 +17,7 @@ mod uid;
 
 pub use community_id::{community_id_v1, DEFAULT_SEED as COMMUNITY_ID_DEFAULT_SEED};
 pub use icmp::counterpart as icmp_counterpart;
+pub use id_text::{CommunityId, IdText, Uid};
 pub use ports::is_likely_server_port;
 pub use table::{FlowStats, FlowTable};
 
@@ -90,7 +92,7 @@ pub type FlowId = u64;
 pub struct Connection {
     pub id: FlowId,
     /// Zeek-style `C...` identifier, derived deterministically from the input.
-    pub uid: String,
+    pub uid: Uid,
     pub ts: Timestamp,
     /// Time of the last packet.
     pub last_ts: Timestamp,
@@ -111,7 +113,7 @@ pub struct Connection {
     pub resp_pkts: u64,
     pub resp_ip_bytes: u64,
     /// Community ID v1 (`1:...`), seed 0.
-    pub community_id: String,
+    pub community_id: CommunityId,
 }
 
 #[cfg(test)]
@@ -129,7 +131,7 @@ impl Connection {
         let addr = |text: &str| text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
         Connection {
             id,
-            uid: format!("C{id}"),
+            uid: Uid::new(&format!("C{id}")).unwrap_or_default(),
             ts,
             last_ts,
             orig_h: addr(orig.0),
@@ -146,7 +148,7 @@ impl Connection {
             orig_ip_bytes: 0,
             resp_pkts: 0,
             resp_ip_bytes: 0,
-            community_id: String::new(),
+            community_id: CommunityId::default(),
         }
     }
 }

@@ -650,7 +650,7 @@ impl LiveConn {
             orig_bytes,
             resp_bytes,
             conn_state,
-            history: self.history.as_str().to_string(),
+            history: self.history.into_string(),
             orig_pkts: self.orig_pkts,
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,

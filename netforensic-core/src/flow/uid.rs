@@ -2,11 +2,14 @@
 //! derived from the input (5-tuple, first packet time, flow id), so the same capture always
 //! gives the same uids whatever the thread count.
 
+use super::id_text::Uid;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 
 /// Bits of the digest kept, as Zeek's default `bits_per_uid`.
 const UID_BITS: u32 = 96;
+/// The kept bits as 32-bit limbs, for [`base62_digits`].
+const UID_LIMBS: usize = (UID_BITS / 32) as usize;
 /// Domain separation for the hash input, so the uid cannot collide with other digests.
 const UID_TAG: &[u8] = b"netforensic-uid-v1";
 /// Longest hash input: tag, protocol, two IPv6 addresses with ports, time and id.
@@ -21,7 +24,7 @@ pub fn connection_uid(
     resp_port: u16,
     first_ts: Timestamp,
     id: u64,
-) -> String {
+) -> Uid {
     // One contiguous input and one digest call: the same bytes as hashing the parts in turn,
     // without a streaming update per part.
     let mut input = [0u8; UID_INPUT_MAX];
@@ -44,62 +47,59 @@ pub fn connection_uid(
     put(&first_ts.nanos().to_be_bytes());
     put(&id.to_be_bytes());
     let digest = ring::digest::digest(&ring::digest::SHA256, input.get(..len).unwrap_or_default());
-    let mut value: u128 = 0;
-    for &b in digest.as_ref().iter().take((UID_BITS / 8) as usize) {
-        value = (value << 8) | u128::from(b);
+    let mut limbs = [0u32; UID_LIMBS];
+    for (limb, bytes) in limbs.iter_mut().zip(digest.as_ref().chunks_exact(4)) {
+        *limb = <[u8; 4]>::try_from(bytes).map_or(0, u32::from_be_bytes);
     }
-    let mut out = String::with_capacity(20);
-    out.push('C');
-    push_base62(value, &mut out);
-    out
+    uid_text(limbs)
 }
 
 const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/// 62^10, the largest power of 62 below 2^64: the low 10 digits come from one `u128`
-/// division, the rest with `u64` arithmetic (a `u128` division per digit costs more than the
-/// SHA-256 before it).
-const BASE62_POW10: u64 = 839_299_365_868_340_224;
-/// Base62 digits of a `u128` (at most 22).
-const BASE62_MAX_DIGITS: usize = 22;
+/// 62^5: five digits fit a `u32`, and the 96-bit value divides by it limb by limb in `u64`
+/// arithmetic, where a division by a constant is a multiplication (a `u128` division is a
+/// library call).
+const BASE62_POW5: u64 = 916_132_832;
+/// Digits computed: four groups of five, enough for 96 bits (62^17 > 2^96).
+const UID_DIGITS: usize = 20;
 
-/// `value` in base62, most significant digit first, no leading zeros ("0" for zero).
-fn push_base62(value: u128, out: &mut String) {
-    let mut buf = [0u8; BASE62_MAX_DIGITS];
-    let mut n = 0;
-    let mut emit = |mut chunk: u64, pad: bool| {
-        let mut digits = 0;
-        while (chunk > 0 || (pad && digits < 10)) && n < buf.len() {
-            if let (Some(slot), Some(&d)) =
-                (buf.get_mut(n), BASE62_DIGITS.get((chunk % 62) as usize))
-            {
-                *slot = d;
-            }
-            n += 1;
-            digits += 1;
-            chunk /= 62;
+/// `C` and the base62 digits of the [`UID_BITS`]-bit value `limbs` (32 bits each, most significant
+/// first), without leading zeros ("0" for zero).
+fn uid_text(limbs: [u32; UID_LIMBS]) -> Uid {
+    let digits = base62_digits(limbs);
+    // The last digit stays even when zero.
+    let start = digits
+        .iter()
+        .take(UID_DIGITS - 1)
+        .take_while(|&&d| d == b'0')
+        .count();
+    let mut text = [0u8; 18];
+    text[0] = b'C';
+    for (slot, &digit) in text.iter_mut().skip(1).zip(digits.iter().skip(start)) {
+        *slot = digit;
+    }
+    Uid::from_digits(text, 1 + UID_DIGITS - start)
+}
+
+/// The base62 digits of `limbs`, most significant first, zero-padded to `UID_DIGITS`.
+fn base62_digits(mut limbs: [u32; UID_LIMBS]) -> [u8; UID_DIGITS] {
+    let mut digits = [b'0'; UID_DIGITS];
+    for group in digits.rchunks_exact_mut(5) {
+        let mut rest: u64 = 0;
+        for limb in limbs.iter_mut() {
+            let current = (rest << 32) | u64::from(*limb);
+            *limb = (current / BASE62_POW5) as u32;
+            rest = current % BASE62_POW5;
         }
-    };
-    let divisor = u128::from(BASE62_POW10);
-    let low = (value % divisor) as u64;
-    let mid = value / divisor;
-    if mid == 0 {
-        emit(low, false);
-    } else {
-        emit(low, true);
-        let (mid_low, high) = ((mid % divisor) as u64, (mid / divisor) as u64);
-        if high == 0 {
-            emit(mid_low, false);
-        } else {
-            emit(mid_low, true);
-            emit(high, false);
+        let mut rest = rest as u32;
+        for slot in group.iter_mut().rev() {
+            *slot = BASE62_DIGITS
+                .get((rest % 62) as usize)
+                .copied()
+                .unwrap_or(b'0');
+            rest /= 62;
         }
     }
-    if n == 0 {
-        out.push('0');
-    }
-    for &b in buf.iter().take(n).rev() {
-        out.push(char::from(b));
-    }
+    digits
 }
 
 #[cfg(test)]
@@ -121,7 +121,7 @@ mod tests {
         assert!(u1[1..].chars().all(|c| c.is_ascii_alphanumeric()));
     }
 
-    /// The textbook digit-by-digit conversion, as the reference for the chunked one.
+    /// The textbook digit-by-digit conversion, as the reference for the grouped one.
     fn base62_reference(mut value: u128) -> String {
         let mut digits = Vec::new();
         loop {
@@ -134,9 +134,14 @@ mod tests {
         digits.iter().rev().collect()
     }
 
+    fn uid_of(value: u128) -> Uid {
+        uid_text([(value >> 64) as u32, (value >> 32) as u32, value as u32])
+    }
+
     #[test]
-    fn chunked_base62_matches_the_reference() {
-        let pow = u128::from(BASE62_POW10);
+    fn grouped_base62_matches_the_reference() {
+        let pow = u128::from(BASE62_POW5);
+        let max = (1u128 << 96) - 1;
         let mut values = vec![
             0,
             1,
@@ -148,28 +153,36 @@ mod tests {
             pow * pow - 1,
             pow * pow,
         ];
-        values.extend([pow * pow + 5, (1 << 96) - 1, u128::MAX, u128::MAX - pow]);
+        values.extend([
+            pow * pow * pow,
+            pow * pow * pow * 62 - 1,
+            1 << 64,
+            1 << 32,
+            max,
+        ]);
+        values.extend((1..=16).map(|n| 62u128.pow(n)));
+        values.extend((1..=16).map(|n| 62u128.pow(n) - 1));
         let mut x: u128 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..2000 {
             x = x
                 .wrapping_mul(0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15)
                 .wrapping_add(1);
-            values.push(x >> (x % 128) as u32);
+            values.push((x >> (x % 128) as u32) & max);
         }
         for v in values {
-            let mut s = String::new();
-            push_base62(v, &mut s);
-            assert_eq!(s, base62_reference(v), "{v}");
+            assert_eq!(
+                uid_of(v).as_str(),
+                format!("C{}", base62_reference(v)),
+                "{v}"
+            );
         }
     }
 
     #[test]
     fn base62_digits() {
-        let mut s = String::new();
-        push_base62(61, &mut s);
-        assert_eq!(s, "z");
-        s.clear();
-        push_base62(62, &mut s);
-        assert_eq!(s, "10");
+        assert_eq!(uid_of(61), "Cz");
+        assert_eq!(uid_of(62), "C10");
+        assert_eq!(uid_of(0), "C0");
+        assert_eq!(uid_of((1 << 96) - 1).len(), 18);
     }
 }

@@ -200,7 +200,7 @@ impl TabularRecord for FlowRecord {
         let duration = c.duration_nanos();
         let mut o = JsonObject::new(out);
         o.time(member!("ts"), c.ts);
-        o.str(member!("uid"), &c.uid);
+        o.id_text(member!("uid"), &c.uid);
         o.addr(member!("id.orig_h"), c.orig_h);
         o.count(member!("id.orig_p"), u64::from(c.orig_p));
         o.addr(member!("id.resp_h"), c.resp_h);
@@ -221,7 +221,7 @@ impl TabularRecord for FlowRecord {
         o.count(member!("resp_pkts"), c.resp_pkts);
         o.count(member!("resp_ip_bytes"), c.resp_ip_bytes);
         o.count(member!("ip_proto"), ip_proto(c));
-        o.str(member!("community_id"), &c.community_id);
+        o.id_text(member!("community_id"), &c.community_id);
         o.str(member!("capture"), &self.capture);
         o.opt_str(member!("server_name"), self.server_name.as_deref());
         o.opt_str(member!("name_source"), self.name_source.map(|s| s.as_str()));
@@ -242,14 +242,14 @@ impl TabularRecord for FlowRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{ConnState, Connection};
+    use crate::flow::{CommunityId, ConnState, Connection, Uid};
     use crate::report::{RecordFormat, RecordWriter, ZeekClock};
     use crate::time::Timestamp;
 
     fn record() -> FlowRecord {
         let conn = Connection {
             id: 0,
-            uid: "CabC".into(),
+            uid: Uid::new("CabC").unwrap(),
             ts: Timestamp::from_secs_nanos(1_300_475_167, 96_535_000),
             last_ts: Timestamp::from_secs_nanos(1_300_475_167, 97_012_000),
             orig_h: "141.142.220.202".parse().unwrap(),
@@ -266,7 +266,7 @@ mod tests {
             orig_ip_bytes: 202,
             resp_pkts: 0,
             resp_ip_bytes: 0,
-            community_id: "1:xyz".into(),
+            community_id: CommunityId::new("1:xyz").unwrap(),
         };
         let mut r = FlowRecord::new(conn, "x.pcap".into());
         r.process = Some(ProcessRef {
@@ -317,7 +317,7 @@ mod tests {
         }
         if bit(4) {
             r.capture = hostile.into();
-            r.conn.uid = String::new();
+            r.conn.uid = Uid::default();
         }
         match mask >> 5 & 3 {
             0 => r.process = None,

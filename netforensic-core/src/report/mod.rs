@@ -11,6 +11,7 @@ pub use tabular::{Cell, Column, RecordFormat, RecordWriter, TabularRecord, ZeekC
 use crate::flow::Connection;
 use crate::naming::NameSource;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The process that owned one end of a connection, and how we know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,8 +41,8 @@ pub enum LocalSide {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowRecord {
     pub conn: Connection,
-    /// Input path the flow was read from.
-    pub capture: String,
+    /// Input path the flow was read from (shared by all the flows of that input).
+    pub capture: Arc<str>,
     pub server_name: Option<String>,
     pub name_source: Option<NameSource>,
     /// Every name seen for the responder (deduplicated, best source first).
@@ -56,7 +57,7 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
-    pub fn new(conn: Connection, capture: String) -> Self {
+    pub fn new(conn: Connection, capture: Arc<str>) -> Self {
         FlowRecord {
             conn,
             capture,

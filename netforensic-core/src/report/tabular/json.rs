@@ -7,6 +7,7 @@
 //! (including non-ASCII UTF-8 and DEL) copied as is.
 
 use super::{addr_ascii, Cell, TabularRecord, ADDR_TEXT_MAX};
+use crate::flow::IdText;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 
@@ -175,6 +176,15 @@ impl<'a> JsonObject<'a> {
     pub(crate) fn str(&mut self, member: &[u8], s: &str) {
         self.out.extend_from_slice(member);
         push_str(self.out, s);
+    }
+
+    /// A uid or Community ID: its characters need no escape (see [`IdText`]), so it is
+    /// copied without the scan of [`push_str`].
+    pub(crate) fn id_text<const N: usize>(&mut self, member: &[u8], text: &IdText<N>) {
+        self.out.extend_from_slice(member);
+        self.out.push(b'"');
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'"');
     }
 
     pub(crate) fn opt_str(&mut self, member: &[u8], s: Option<&str>) {
