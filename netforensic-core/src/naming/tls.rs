@@ -2,8 +2,7 @@
 //! handshake message (what QUIC's CRYPTO frames carry).
 
 use tls_parser::{
-    parse_tls_extensions, parse_tls_message_handshake, TlsExtension, TlsMessage,
-    TlsMessageHandshake,
+    parse_tls_extension, parse_tls_message_handshake, TlsExtension, TlsMessage, TlsMessageHandshake,
 };
 
 /// TLS record header: type, version, length.
@@ -92,16 +91,26 @@ pub fn client_hello_sni(message: &[u8]) -> Option<Option<String>> {
     Some(hello.ext.and_then(sni_from_extensions))
 }
 
-/// SNI host name among raw ClientHello extensions.
+/// SNI host name among raw ClientHello extensions: the first host name of the first SNI
+/// extension that has one, among the extensions before the first that does not parse (where
+/// `parse_tls_extensions` ends its list; its parsers never fail harder than that). Parsed one
+/// at a time, stopping at the name: the extensions after it are not looked at.
 pub fn sni_from_extensions(ext: &[u8]) -> Option<String> {
-    let (_, extensions) = parse_tls_extensions(ext).ok()?;
-    extensions.iter().find_map(|e| match e {
-        TlsExtension::SNI(names) => names
-            .iter()
-            .find(|(kind, _)| kind.0 == 0)
-            .map(|(_, name)| host_text(name)),
-        _ => None,
-    })
+    let mut rest = ext;
+    loop {
+        let Ok((after, extension)) = parse_tls_extension(rest) else {
+            return None;
+        };
+        if after.len() >= rest.len() {
+            return None; // consumed nothing (where `many0` stops too)
+        }
+        if let TlsExtension::SNI(names) = extension {
+            if let Some((_, name)) = names.iter().find(|(kind, _)| kind.0 == 0) {
+                return Some(host_text(name));
+            }
+        }
+        rest = after;
+    }
 }
 
 /// A host name as text: printable ASCII kept, anything else escaped as `\xNN`.
@@ -169,6 +178,72 @@ pub(crate) mod tests {
             );
         }
         assert_eq!(sni_from_stream(&stream), Sniff::Found("example.org".into()));
+    }
+
+    /// The list as `parse_tls_extensions` builds it, searched whole (what the early stop must
+    /// match).
+    fn sni_from_whole_list(ext: &[u8]) -> Option<String> {
+        let (_, extensions) = tls_parser::parse_tls_extensions(ext).ok()?;
+        extensions.iter().find_map(|e| match e {
+            TlsExtension::SNI(names) => names
+                .iter()
+                .find(|(kind, _)| kind.0 == 0)
+                .map(|(_, name)| host_text(name)),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn sni_search_stops_where_the_whole_list_would_find_it() {
+        let ext = |kind: u16, data: &[u8]| {
+            let mut e = kind.to_be_bytes().to_vec();
+            e.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            e.extend_from_slice(data);
+            e
+        };
+        let sni = |kind: u8, name: &[u8]| {
+            let mut list = vec![kind];
+            list.extend_from_slice(&(name.len() as u16).to_be_bytes());
+            list.extend_from_slice(name);
+            let mut d = (list.len() as u16).to_be_bytes().to_vec();
+            d.extend_from_slice(&list);
+            ext(0, &d)
+        };
+        let lists = [
+            [
+                ext(0x0a0a, &[]),
+                sni(0, b"first.example"),
+                sni(0, b"second.example"),
+            ]
+            .concat(),
+            [
+                sni(1, b"not-a-host"),
+                ext(43, &[4, 3, 4, 3, 3]),
+                sni(0, b"b.example"),
+            ]
+            .concat(),
+            [ext(43, &[]), sni(0, b"after-bad.example")].concat(),
+            [
+                ext(13, &[0, 2, 4, 3]),
+                ext(0, &[0, 9, 0]),
+                sni(0, b"c.example"),
+            ]
+            .concat(),
+        ];
+        for list in &lists {
+            for cut in 0..=list.len() {
+                let ext = &list[..cut];
+                assert_eq!(
+                    sni_from_extensions(ext),
+                    sni_from_whole_list(ext),
+                    "{ext:?}"
+                );
+            }
+        }
+        assert_eq!(
+            sni_from_extensions(&lists[0]).as_deref(),
+            Some("first.example")
+        );
     }
 
     #[test]
