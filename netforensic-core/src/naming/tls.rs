@@ -115,6 +115,12 @@ pub fn sni_from_extensions(ext: &[u8]) -> Option<String> {
 
 /// A host name as text: printable ASCII kept, anything else escaped as `\xNN`.
 pub fn host_text(raw: &[u8]) -> String {
+    // The usual name: copied whole rather than pushed a char at a time.
+    if raw.iter().all(u8::is_ascii_graphic) {
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return text.to_owned();
+        }
+    }
     let mut out = String::with_capacity(raw.len());
     for &b in raw {
         if b.is_ascii_graphic() {
@@ -244,6 +250,13 @@ pub(crate) mod tests {
             sni_from_extensions(&lists[0]).as_deref(),
             Some("first.example")
         );
+    }
+
+    #[test]
+    fn host_text_escapes_all_but_printable_ascii() {
+        assert_eq!(host_text(b"www.example.com"), "www.example.com");
+        assert_eq!(host_text(b"a b\xff\x00~"), "a\\x20b\\xff\\x00~");
+        assert_eq!(host_text(b""), "");
     }
 
     #[test]
