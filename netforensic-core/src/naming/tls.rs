@@ -36,28 +36,44 @@ pub fn starts_like_tls(data: &[u8]) -> bool {
 /// Read the SNI from a client's stream: records are unwrapped into handshake bytes (a
 /// ClientHello may span records and segments).
 pub fn sni_from_stream(stream: &[u8]) -> Sniff {
-    let mut handshake: Vec<u8> = Vec::new();
-    let mut pos = 0usize;
+    // The first record nearly always holds the whole ClientHello: read it where it is.
+    let first = match record_body(stream, 0) {
+        Ok(body) => body,
+        Err(sniff) => return sniff,
+    };
+    if let Some(result) = complete_client_hello(first) {
+        return result;
+    }
+    let mut handshake = first.to_vec();
+    let mut pos = RECORD_HEADER_LEN + first.len();
     loop {
-        if let Some(result) = complete_client_hello(&handshake) {
-            return result;
-        }
-        let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
-            return Sniff::NeedMore;
-        };
-        if header[0] != CONTENT_HANDSHAKE {
-            return Sniff::Done;
-        }
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        let Some(body) = stream.get(pos + RECORD_HEADER_LEN..pos + RECORD_HEADER_LEN + len) else {
-            return Sniff::NeedMore;
+        let body = match record_body(stream, pos) {
+            Ok(body) => body,
+            Err(sniff) => return sniff,
         };
         handshake.extend_from_slice(body);
-        pos += RECORD_HEADER_LEN + len;
+        pos += RECORD_HEADER_LEN + body.len();
         if handshake.len() > MAX_CLIENT_HELLO {
             return Sniff::Done;
         }
+        if let Some(result) = complete_client_hello(&handshake) {
+            return result;
+        }
     }
+}
+
+/// The body of the handshake record at `pos`: `NeedMore` while it is incomplete, `Done` when
+/// the record is no handshake record.
+fn record_body(stream: &[u8], pos: usize) -> Result<&[u8], Sniff> {
+    let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
+        return Err(Sniff::NeedMore);
+    };
+    if header[0] != CONTENT_HANDSHAKE {
+        return Err(Sniff::Done);
+    }
+    let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let start = pos + RECORD_HEADER_LEN;
+    stream.get(start..start + len).ok_or(Sniff::NeedMore)
 }
 
 /// `Some` once `handshake` holds a whole first handshake message (or proves it is no
@@ -250,6 +266,59 @@ pub(crate) mod tests {
             sni_from_extensions(&lists[0]).as_deref(),
             Some("first.example")
         );
+    }
+
+    /// Every record copied into one buffer, looked at after each (what the in-place first
+    /// record must match).
+    fn sni_copying_every_record(stream: &[u8]) -> Sniff {
+        let mut handshake: Vec<u8> = Vec::new();
+        let mut pos = 0usize;
+        loop {
+            if let Some(result) = complete_client_hello(&handshake) {
+                return result;
+            }
+            let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
+                return Sniff::NeedMore;
+            };
+            if header[0] != CONTENT_HANDSHAKE {
+                return Sniff::Done;
+            }
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            let Some(body) = stream.get(pos + RECORD_HEADER_LEN..pos + RECORD_HEADER_LEN + len)
+            else {
+                return Sniff::NeedMore;
+            };
+            handshake.extend_from_slice(body);
+            pos += RECORD_HEADER_LEN + len;
+            if handshake.len() > MAX_CLIENT_HELLO {
+                return Sniff::Done;
+            }
+        }
+    }
+
+    #[test]
+    fn first_record_read_in_place_as_when_copied() {
+        let hello = client_hello("in-place.example");
+        let (a, rest) = hello.split_at(7);
+        let (b, c) = rest.split_at(30);
+        let mut huge = vec![1, 0x01, 0, 0];
+        huge.resize(0xffff, 0);
+        let streams = [
+            record(&hello),
+            [record(a), record(b), record(c)].concat(),
+            [record(a), vec![23, 3, 3, 0, 1, 0], record(rest)].concat(),
+            [record(&[]), record(&hello)].concat(),
+            [record(&huge), record(&huge)].concat(),
+            [record(&hello[..4]), vec![0; 9]].concat(),
+        ];
+        for stream in &streams {
+            for cut in 0..=stream.len().min(400) {
+                let part = &stream[..cut];
+                assert_eq!(sni_from_stream(part), sni_copying_every_record(part));
+            }
+            assert_eq!(sni_from_stream(stream), sni_copying_every_record(stream));
+        }
+        assert_eq!(sni_from_stream(&streams[4]), Sniff::Done);
     }
 
     #[test]
