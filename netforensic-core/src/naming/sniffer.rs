@@ -6,6 +6,7 @@ use crate::dns::reassembly::{Push, Reassembler};
 use crate::flow::{FlowId, FlowTouch, Proto};
 use crate::time::Timestamp;
 use ahash::AHashMap;
+use std::collections::hash_map::Entry;
 
 /// Client datagrams of a QUIC connection examined for the ClientHello (a post-quantum key
 /// share spreads it over two or three Initials; retransmissions add a few more).
@@ -78,69 +79,28 @@ impl NameSniffer {
         if !touch.from_orig || touch.proto == Proto::Icmp {
             return;
         }
-        let state = self
-            .flows
-            .entry(touch.id)
-            .or_insert_with(|| first_look(touch.proto, payload));
-        let outcome = match state {
-            Sniffing::Done => return,
-            Sniffing::Tls(stream) => {
-                if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
-                    Outcome::Nothing
-                } else {
-                    from_tls(tls::sni_from_stream(stream.data()), NameSource::Sni, "ssl")
+        let outcome = match self.flows.entry(touch.id) {
+            Entry::Occupied(mut slot) => {
+                let state = slot.get_mut();
+                if matches!(state, Sniffing::Done) {
+                    return;
                 }
+                let outcome = keep_looking(state, tcp_seq, payload);
+                if !matches!(outcome, Outcome::Pending) {
+                    *state = Sniffing::Done;
+                }
+                outcome
             }
-            Sniffing::Http(stream) => {
-                if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
-                    Outcome::Nothing
-                } else {
-                    from_tls(
-                        http::request_host(stream.data()),
-                        NameSource::HttpHost,
-                        "http",
-                    )
-                }
-            }
-            Sniffing::Dtls { hello, datagrams } => {
-                *datagrams = datagrams.saturating_add(1);
-                match hello.push(payload) {
-                    dtls::Hello::Sni(name) => Outcome::Name(name, NameSource::DtlsSni, "dtls"),
-                    dtls::Hello::NoSni => Outcome::Service("dtls"),
-                    dtls::Hello::NeedMore if *datagrams < MAX_DTLS_DATAGRAMS => Outcome::Pending,
-                    dtls::Hello::NeedMore | dtls::Hello::NotHello => Outcome::Nothing,
-                }
-            }
-            Sniffing::Quic {
-                pieces,
-                bytes,
-                datagrams,
-            } => {
-                *datagrams = datagrams.saturating_add(1);
-                quic::crypto_frames(payload, &mut |offset, data| {
-                    if pieces.len() < MAX_CRYPTO_PIECES
-                        && bytes.saturating_add(data.len()) <= tls::MAX_CLIENT_HELLO
-                    {
-                        *bytes += data.len();
-                        pieces.push((offset, data.to_vec()));
-                    }
-                });
-                match tls::complete_client_hello(&contiguous_prefix(pieces)) {
-                    Some(sniff) => from_tls(sniff, NameSource::QuicSni, "quic"),
-                    None if *datagrams >= MAX_QUIC_DATAGRAMS => Outcome::Nothing,
-                    None => Outcome::Pending,
-                }
+            Entry::Vacant(slot) => {
+                let (state, outcome) = first_look(touch.proto, tcp_seq, payload);
+                slot.insert(state);
+                outcome
             }
         };
         match outcome {
-            Outcome::Pending => {}
-            Outcome::Nothing => *state = Sniffing::Done,
-            Outcome::Service(service) => {
-                *state = Sniffing::Done;
-                self.services.push((touch.id, service));
-            }
+            Outcome::Pending | Outcome::Nothing => {}
+            Outcome::Service(service) => self.services.push((touch.id, service)),
             Outcome::Name(name, source, service) => {
-                *state = Sniffing::Done;
                 self.found.push((
                     touch.id,
                     InFlowName {
@@ -194,14 +154,24 @@ fn take_where<T>(
     taken
 }
 
-/// Decide from a connection's first client payload what to look for.
-fn first_look(proto: Proto, payload: &[u8]) -> Sniffing {
-    match proto {
+/// Decide from a connection's first client payload what to look for, and look at it.
+fn first_look(proto: Proto, tcp_seq: Option<u32>, payload: &[u8]) -> (Sniffing, Outcome) {
+    let mut state = match proto {
         Proto::Tcp if tls::starts_like_tls(payload) => {
-            Sniffing::Tls(Box::new(Reassembler::new(tls::MAX_CLIENT_HELLO)))
+            let read =
+                |stream: &[u8]| from_tls(tls::sni_from_stream(stream), NameSource::Sni, "ssl");
+            return first_segment(tcp_seq, payload, tls::MAX_CLIENT_HELLO, read, Sniffing::Tls);
         }
         Proto::Tcp if http::starts_like_http(payload) => {
-            Sniffing::Http(Box::new(Reassembler::new(http::MAX_REQUEST_HEAD)))
+            let read =
+                |stream: &[u8]| from_tls(http::request_host(stream), NameSource::HttpHost, "http");
+            return first_segment(
+                tcp_seq,
+                payload,
+                http::MAX_REQUEST_HEAD,
+                read,
+                Sniffing::Http,
+            );
         }
         Proto::Udp if quic::is_client_initial(payload) => Sniffing::Quic {
             pieces: Vec::new(),
@@ -212,7 +182,91 @@ fn first_look(proto: Proto, payload: &[u8]) -> Sniffing {
             hello: Box::default(),
             datagrams: 0,
         },
-        _ => Sniffing::Done,
+        _ => return (Sniffing::Done, Outcome::Nothing),
+    };
+    let outcome = keep_looking(&mut state, tcp_seq, payload);
+    if !matches!(outcome, Outcome::Pending) {
+        state = Sniffing::Done;
+    }
+    (state, outcome)
+}
+
+/// A TCP stream's first segment, read where it is: it nearly always holds the whole
+/// ClientHello or request head. Buffered (in a reassembler bounded by `limit`) only when the
+/// message goes on in later segments.
+fn first_segment(
+    tcp_seq: Option<u32>,
+    payload: &[u8],
+    limit: usize,
+    read: impl Fn(&[u8]) -> Outcome,
+    buffered: fn(Box<Reassembler>) -> Sniffing,
+) -> (Sniffing, Outcome) {
+    if payload.len() > limit {
+        // What the reassembler would say: over its bound.
+        return (Sniffing::Done, Outcome::Nothing);
+    }
+    match read(payload) {
+        Outcome::Pending => {
+            let mut stream = Box::new(Reassembler::new(limit));
+            let pushed = stream.push(tcp_seq.unwrap_or(0), payload);
+            debug_assert_eq!(pushed, Push::Accepted);
+            (buffered(stream), Outcome::Pending)
+        }
+        outcome => (Sniffing::Done, outcome),
+    }
+}
+
+/// Look at one more client payload of a connection already being watched.
+fn keep_looking(state: &mut Sniffing, tcp_seq: Option<u32>, payload: &[u8]) -> Outcome {
+    match state {
+        Sniffing::Done => Outcome::Nothing,
+        Sniffing::Tls(stream) => {
+            if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
+                Outcome::Nothing
+            } else {
+                from_tls(tls::sni_from_stream(stream.data()), NameSource::Sni, "ssl")
+            }
+        }
+        Sniffing::Http(stream) => {
+            if stream.push(tcp_seq.unwrap_or(0), payload) == Push::Overflow {
+                Outcome::Nothing
+            } else {
+                from_tls(
+                    http::request_host(stream.data()),
+                    NameSource::HttpHost,
+                    "http",
+                )
+            }
+        }
+        Sniffing::Dtls { hello, datagrams } => {
+            *datagrams = datagrams.saturating_add(1);
+            match hello.push(payload) {
+                dtls::Hello::Sni(name) => Outcome::Name(name, NameSource::DtlsSni, "dtls"),
+                dtls::Hello::NoSni => Outcome::Service("dtls"),
+                dtls::Hello::NeedMore if *datagrams < MAX_DTLS_DATAGRAMS => Outcome::Pending,
+                dtls::Hello::NeedMore | dtls::Hello::NotHello => Outcome::Nothing,
+            }
+        }
+        Sniffing::Quic {
+            pieces,
+            bytes,
+            datagrams,
+        } => {
+            *datagrams = datagrams.saturating_add(1);
+            quic::crypto_frames(payload, &mut |offset, data| {
+                if pieces.len() < MAX_CRYPTO_PIECES
+                    && bytes.saturating_add(data.len()) <= tls::MAX_CLIENT_HELLO
+                {
+                    *bytes += data.len();
+                    pieces.push((offset, data.to_vec()));
+                }
+            });
+            match tls::complete_client_hello(&contiguous_prefix(pieces)) {
+                Some(sniff) => from_tls(sniff, NameSource::QuicSni, "quic"),
+                None if *datagrams >= MAX_QUIC_DATAGRAMS => Outcome::Nothing,
+                None => Outcome::Pending,
+            }
+        }
     }
 }
 
@@ -273,6 +327,27 @@ mod tests {
         assert_eq!(found[0].1.source, NameSource::Sni);
         assert_eq!(found[1].1.name, "h.example");
         assert_eq!(found[1].1.service, "http");
+    }
+
+    #[test]
+    fn http_head_split_across_segments_and_later_requests_ignored() {
+        let head = b"GET /x HTTP/1.1\r\nUser-Agent: t\r\nHost: split.example\r\n\r\n";
+        for cut in 1..head.len() {
+            let (a, b) = head.split_at(cut);
+            let mut s = NameSniffer::new();
+            s.observe(&touch(Proto::Tcp, 5), Timestamp(0), Some(100), a);
+            s.observe(
+                &touch(Proto::Tcp, 5),
+                Timestamp(0),
+                Some(100 + cut as u32),
+                b,
+            );
+            let again = b"GET / HTTP/1.1\r\nHost: second.example\r\n\r\n";
+            s.observe(&touch(Proto::Tcp, 5), Timestamp(0), Some(1000), again);
+            let found = s.finish();
+            assert_eq!(found.len(), 1, "cut {cut}");
+            assert_eq!(found[0].1.name, "split.example");
+        }
     }
 
     /// A DTLS 1.2 ClientHello datagram (RFC 6347 4.2.2) with SNI `name`, built by hand.

@@ -2,8 +2,7 @@
 //! handshake message (what QUIC's CRYPTO frames carry).
 
 use tls_parser::{
-    parse_tls_extensions, parse_tls_message_handshake, TlsExtension, TlsMessage,
-    TlsMessageHandshake,
+    parse_tls_extension, parse_tls_message_handshake, TlsExtension, TlsMessage, TlsMessageHandshake,
 };
 
 /// TLS record header: type, version, length.
@@ -37,28 +36,44 @@ pub fn starts_like_tls(data: &[u8]) -> bool {
 /// Read the SNI from a client's stream: records are unwrapped into handshake bytes (a
 /// ClientHello may span records and segments).
 pub fn sni_from_stream(stream: &[u8]) -> Sniff {
-    let mut handshake: Vec<u8> = Vec::new();
-    let mut pos = 0usize;
+    // The first record nearly always holds the whole ClientHello: read it where it is.
+    let first = match record_body(stream, 0) {
+        Ok(body) => body,
+        Err(sniff) => return sniff,
+    };
+    if let Some(result) = complete_client_hello(first) {
+        return result;
+    }
+    let mut handshake = first.to_vec();
+    let mut pos = RECORD_HEADER_LEN + first.len();
     loop {
-        if let Some(result) = complete_client_hello(&handshake) {
-            return result;
-        }
-        let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
-            return Sniff::NeedMore;
-        };
-        if header[0] != CONTENT_HANDSHAKE {
-            return Sniff::Done;
-        }
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        let Some(body) = stream.get(pos + RECORD_HEADER_LEN..pos + RECORD_HEADER_LEN + len) else {
-            return Sniff::NeedMore;
+        let body = match record_body(stream, pos) {
+            Ok(body) => body,
+            Err(sniff) => return sniff,
         };
         handshake.extend_from_slice(body);
-        pos += RECORD_HEADER_LEN + len;
+        pos += RECORD_HEADER_LEN + body.len();
         if handshake.len() > MAX_CLIENT_HELLO {
             return Sniff::Done;
         }
+        if let Some(result) = complete_client_hello(&handshake) {
+            return result;
+        }
     }
+}
+
+/// The body of the handshake record at `pos`: `NeedMore` while it is incomplete, `Done` when
+/// the record is no handshake record.
+fn record_body(stream: &[u8], pos: usize) -> Result<&[u8], Sniff> {
+    let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
+        return Err(Sniff::NeedMore);
+    };
+    if header[0] != CONTENT_HANDSHAKE {
+        return Err(Sniff::Done);
+    }
+    let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let start = pos + RECORD_HEADER_LEN;
+    stream.get(start..start + len).ok_or(Sniff::NeedMore)
 }
 
 /// `Some` once `handshake` holds a whole first handshake message (or proves it is no
@@ -92,20 +107,36 @@ pub fn client_hello_sni(message: &[u8]) -> Option<Option<String>> {
     Some(hello.ext.and_then(sni_from_extensions))
 }
 
-/// SNI host name among raw ClientHello extensions.
+/// SNI host name among raw ClientHello extensions: the first host name of the first SNI
+/// extension that has one, among the extensions before the first that does not parse (where
+/// `parse_tls_extensions` ends its list; its parsers never fail harder than that). Parsed one
+/// at a time, stopping at the name: the extensions after it are not looked at.
 pub fn sni_from_extensions(ext: &[u8]) -> Option<String> {
-    let (_, extensions) = parse_tls_extensions(ext).ok()?;
-    extensions.iter().find_map(|e| match e {
-        TlsExtension::SNI(names) => names
-            .iter()
-            .find(|(kind, _)| kind.0 == 0)
-            .map(|(_, name)| host_text(name)),
-        _ => None,
-    })
+    let mut rest = ext;
+    loop {
+        let Ok((after, extension)) = parse_tls_extension(rest) else {
+            return None;
+        };
+        if after.len() >= rest.len() {
+            return None; // consumed nothing (where `many0` stops too)
+        }
+        if let TlsExtension::SNI(names) = extension {
+            if let Some((_, name)) = names.iter().find(|(kind, _)| kind.0 == 0) {
+                return Some(host_text(name));
+            }
+        }
+        rest = after;
+    }
 }
 
 /// A host name as text: printable ASCII kept, anything else escaped as `\xNN`.
 pub fn host_text(raw: &[u8]) -> String {
+    // The usual name: copied whole rather than pushed a char at a time.
+    if raw.iter().all(u8::is_ascii_graphic) {
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return text.to_owned();
+        }
+    }
     let mut out = String::with_capacity(raw.len());
     for &b in raw {
         if b.is_ascii_graphic() {
@@ -169,6 +200,132 @@ pub(crate) mod tests {
             );
         }
         assert_eq!(sni_from_stream(&stream), Sniff::Found("example.org".into()));
+    }
+
+    /// The list as `parse_tls_extensions` builds it, searched whole (what the early stop must
+    /// match).
+    fn sni_from_whole_list(ext: &[u8]) -> Option<String> {
+        let (_, extensions) = tls_parser::parse_tls_extensions(ext).ok()?;
+        extensions.iter().find_map(|e| match e {
+            TlsExtension::SNI(names) => names
+                .iter()
+                .find(|(kind, _)| kind.0 == 0)
+                .map(|(_, name)| host_text(name)),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn sni_search_stops_where_the_whole_list_would_find_it() {
+        let ext = |kind: u16, data: &[u8]| {
+            let mut e = kind.to_be_bytes().to_vec();
+            e.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            e.extend_from_slice(data);
+            e
+        };
+        let sni = |kind: u8, name: &[u8]| {
+            let mut list = vec![kind];
+            list.extend_from_slice(&(name.len() as u16).to_be_bytes());
+            list.extend_from_slice(name);
+            let mut d = (list.len() as u16).to_be_bytes().to_vec();
+            d.extend_from_slice(&list);
+            ext(0, &d)
+        };
+        let lists = [
+            [
+                ext(0x0a0a, &[]),
+                sni(0, b"first.example"),
+                sni(0, b"second.example"),
+            ]
+            .concat(),
+            [
+                sni(1, b"not-a-host"),
+                ext(43, &[4, 3, 4, 3, 3]),
+                sni(0, b"b.example"),
+            ]
+            .concat(),
+            [ext(43, &[]), sni(0, b"after-bad.example")].concat(),
+            [
+                ext(13, &[0, 2, 4, 3]),
+                ext(0, &[0, 9, 0]),
+                sni(0, b"c.example"),
+            ]
+            .concat(),
+        ];
+        for list in &lists {
+            for cut in 0..=list.len() {
+                let ext = &list[..cut];
+                assert_eq!(
+                    sni_from_extensions(ext),
+                    sni_from_whole_list(ext),
+                    "{ext:?}"
+                );
+            }
+        }
+        assert_eq!(
+            sni_from_extensions(&lists[0]).as_deref(),
+            Some("first.example")
+        );
+    }
+
+    /// Every record copied into one buffer, looked at after each (what the in-place first
+    /// record must match).
+    fn sni_copying_every_record(stream: &[u8]) -> Sniff {
+        let mut handshake: Vec<u8> = Vec::new();
+        let mut pos = 0usize;
+        loop {
+            if let Some(result) = complete_client_hello(&handshake) {
+                return result;
+            }
+            let Some(header) = stream.get(pos..pos + RECORD_HEADER_LEN) else {
+                return Sniff::NeedMore;
+            };
+            if header[0] != CONTENT_HANDSHAKE {
+                return Sniff::Done;
+            }
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            let Some(body) = stream.get(pos + RECORD_HEADER_LEN..pos + RECORD_HEADER_LEN + len)
+            else {
+                return Sniff::NeedMore;
+            };
+            handshake.extend_from_slice(body);
+            pos += RECORD_HEADER_LEN + len;
+            if handshake.len() > MAX_CLIENT_HELLO {
+                return Sniff::Done;
+            }
+        }
+    }
+
+    #[test]
+    fn first_record_read_in_place_as_when_copied() {
+        let hello = client_hello("in-place.example");
+        let (a, rest) = hello.split_at(7);
+        let (b, c) = rest.split_at(30);
+        let mut huge = vec![1, 0x01, 0, 0];
+        huge.resize(0xffff, 0);
+        let streams = [
+            record(&hello),
+            [record(a), record(b), record(c)].concat(),
+            [record(a), vec![23, 3, 3, 0, 1, 0], record(rest)].concat(),
+            [record(&[]), record(&hello)].concat(),
+            [record(&huge), record(&huge)].concat(),
+            [record(&hello[..4]), vec![0; 9]].concat(),
+        ];
+        for stream in &streams {
+            for cut in 0..=stream.len().min(400) {
+                let part = &stream[..cut];
+                assert_eq!(sni_from_stream(part), sni_copying_every_record(part));
+            }
+            assert_eq!(sni_from_stream(stream), sni_copying_every_record(stream));
+        }
+        assert_eq!(sni_from_stream(&streams[4]), Sniff::Done);
+    }
+
+    #[test]
+    fn host_text_escapes_all_but_printable_ascii() {
+        assert_eq!(host_text(b"www.example.com"), "www.example.com");
+        assert_eq!(host_text(b"a b\xff\x00~"), "a\\x20b\\xff\\x00~");
+        assert_eq!(host_text(b""), "");
     }
 
     #[test]
