@@ -16,6 +16,7 @@ use crate::flow::FlowId;
 use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use ahash::AHashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 /// An answer counts as fresh for at least this long even with a tiny TTL: programs connect
@@ -53,10 +54,38 @@ pub fn assign_names(
 pub struct NameIndex {
     resolutions: Vec<Resolution>,
     /// Indexes into `resolutions` per (client, addr), by ts; ties in arrival order.
-    per_client: AHashMap<(IpAddr, IpAddr), Vec<u32>>,
+    per_client: AHashMap<(IpAddr, IpAddr), Group>,
     /// Indexes into `resolutions` per addr, by ts; ties in arrival order.
-    per_addr: AHashMap<IpAddr, Vec<u32>>,
+    per_addr: AHashMap<IpAddr, Group>,
     nrb: AHashMap<IpAddr, Vec<String>>,
+}
+
+/// Indexes into `resolutions` of one group. Most groups hold a single answer: it is kept in
+/// place of the vector (the enum is no larger), so a group costs no allocation of its own.
+enum Group {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Group {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Group::One(id) => std::slice::from_ref(id),
+            Group::Many(ids) => ids,
+        }
+    }
+
+    /// Insert `id` at `at` (at most the length).
+    fn insert(&mut self, at: usize, id: u32) {
+        match self {
+            Group::One(first) => {
+                let mut ids = vec![*first];
+                ids.insert(at.min(1), id);
+                *self = Group::Many(ids);
+            }
+            Group::Many(ids) => ids.insert(at.min(ids.len()), id),
+        }
+    }
 }
 
 impl NameIndex {
@@ -72,14 +101,29 @@ impl NameIndex {
             let (client, addr, ts) = (resolution.client, resolution.addr, resolution.ts);
             self.resolutions.push(resolution);
             let all = &self.resolutions;
-            let by_time = |group: &mut Vec<u32>| {
+            let by_time = |group: &mut Group| {
+                let ids = group.as_slice();
+                let after = |i: &u32| all.get(*i as usize).is_some_and(|r| r.ts <= ts);
                 // Answers arrive almost in time order: this is nearly always a push.
-                let at =
-                    group.partition_point(|i| all.get(*i as usize).is_some_and(|r| r.ts <= ts));
+                let at = if ids.last().is_some_and(after) {
+                    ids.len()
+                } else {
+                    ids.partition_point(after)
+                };
                 group.insert(at, id);
             };
-            by_time(self.per_client.entry((client, addr)).or_default());
-            by_time(self.per_addr.entry(addr).or_default());
+            match self.per_client.entry((client, addr)) {
+                Entry::Occupied(mut group) => by_time(group.get_mut()),
+                Entry::Vacant(slot) => {
+                    slot.insert(Group::One(id));
+                }
+            }
+            match self.per_addr.entry(addr) {
+                Entry::Occupied(mut group) => by_time(group.get_mut()),
+                Entry::Vacant(slot) => {
+                    slot.insert(Group::One(id));
+                }
+            }
         }
     }
 
@@ -163,9 +207,9 @@ impl NameIndex {
 
     /// Answers of `group` (ordered by ts) received at or before `start`, newest first: the
     /// newest always, and every other one still fresh at `start`.
-    fn fresh_candidates(&self, group: Option<&Vec<u32>>, start: Timestamp) -> Vec<&Resolution> {
+    fn fresh_candidates(&self, group: Option<&Group>, start: Timestamp) -> Vec<&Resolution> {
         let at = |i: &u32| self.resolutions.get(*i as usize);
-        let group = group.map(Vec::as_slice).unwrap_or_default();
+        let group = group.map(Group::as_slice).unwrap_or_default();
         let before = group.partition_point(|i| at(i).is_some_and(|r| r.ts <= start));
         let mut out = Vec::new();
         let newest_first = group.get(..before).unwrap_or_default().iter().rev();
@@ -287,6 +331,45 @@ mod tests {
         assert_eq!(flows[4].name_source, Some(NameSource::DnsOtherClient));
         assert_eq!(flows[5].server_name, None);
         assert!(flows[5].names.is_empty());
+    }
+
+    #[test]
+    fn answers_added_out_of_order_are_kept_by_time() {
+        let mut index = NameIndex::default();
+        let one = |r: Resolution| vec![r];
+        index.add_resolutions(one(res(
+            100,
+            "10.0.0.1",
+            "b.example",
+            &[],
+            "192.0.2.3",
+            300,
+        )));
+        index.add_resolutions(one(res(50, "10.0.0.1", "a.example", &[], "192.0.2.3", 300)));
+        index.add_resolutions(one(res(
+            100,
+            "10.0.0.1",
+            "c.example",
+            &[],
+            "192.0.2.3",
+            300,
+        )));
+        index.add_resolutions(one(res(
+            200,
+            "10.0.0.1",
+            "late.example",
+            &[],
+            "192.0.2.3",
+            1,
+        )));
+        let mut f = flow(1, "10.0.0.1", "192.0.2.3", 120);
+        index.name(&mut f, None);
+        assert!(f.name_ambiguous);
+        assert_eq!(f.names, vec!["c.example", "b.example", "a.example"]);
+        let mut f = flow(2, "10.0.0.9", "192.0.2.3", 60);
+        index.name(&mut f, None);
+        assert_eq!(f.server_name.as_deref(), Some("a.example"));
+        assert_eq!(f.name_source, Some(NameSource::DnsOtherClient));
     }
 
     #[test]
