@@ -232,6 +232,12 @@ pub struct BlockPacket {
     pub meta: Option<Box<FrameMeta>>,
 }
 
+/// A block's total length as the format allows it: a multiple of 4, at least a block header
+/// and trailer, at most [`MAX_RECORD_LEN`].
+pub fn is_valid_block_len(len: usize) -> bool {
+    (BLOCK_MIN_LEN..=MAX_RECORD_LEN).contains(&len) && len % 4 == 0
+}
+
 /// Parse an Enhanced Packet Block or obsolete Packet Block.
 pub fn parse_packet_block(
     block: &[u8],
@@ -469,7 +475,7 @@ fn well_formed_block(
     let Some(len) = order.u32(bytes, at + 4).map(|l| l as usize) else {
         return more;
     };
-    if len < BLOCK_MIN_LEN || len % 4 != 0 || len > MAX_RECORD_LEN {
+    if !is_valid_block_len(len) {
         return Ok(None);
     }
     match order.u32(bytes, at + len - 4) {
