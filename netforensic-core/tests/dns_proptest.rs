@@ -22,6 +22,16 @@ fn touch(proto: Proto, from_orig: bool, resp_p: u16) -> FlowTouch {
 }
 
 /// A real response (www.example.com CNAME + A) to mutate.
+/// [`seed`] with each `(at, value)` edit written at `at` modulo its length.
+fn mutated_seed(edits: &[(usize, u8)]) -> Vec<u8> {
+    let mut m = seed();
+    for &(at, value) in edits {
+        let len = m.len();
+        m[at % len] = value;
+    }
+    m
+}
+
 fn seed() -> Vec<u8> {
     let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
     m.extend_from_slice(b"\x03www\x07example\x03com\x00\x00\x01\x00\x01");
@@ -45,11 +55,7 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
         cut in any::<usize>(),
     ) {
-        let mut m = seed();
-        for (at, value) in edits {
-            let len = m.len();
-            m[at % len] = value;
-        }
+        let m = mutated_seed(&edits);
         let cut = cut % (m.len() + 1);
         let _ = wire::parse_message(&m[..cut], false);
     }
@@ -62,11 +68,7 @@ proptest! {
         cut in any::<usize>(),
         netbios in any::<bool>(),
     ) {
-        let mut m = seed();
-        for (at, value) in edits {
-            let len = m.len();
-            m[at % len] = value;
-        }
+        let m = mutated_seed(&edits);
         let cut = cut % (m.len() + 1);
         let rendered = wire::parse_message(&m[..cut], netbios).map(|mut message| {
             message.answers.iter_mut().for_each(|a| a.rendered.clear());
@@ -85,11 +87,7 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
         cut in any::<usize>(),
     ) {
-        let mut m = seed();
-        for (at, value) in edits {
-            let len = m.len();
-            m[at % len] = value;
-        }
+        let m = mutated_seed(&edits);
         let msg = &m[..cut % (m.len() + 1)];
         let rendered = wire::parse_message_unrendered(msg, false);
         let located = wire::parse_message_located(msg);
