@@ -25,6 +25,7 @@ use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
+use populate::ReleaseBehind;
 use shard::{EpochOutput, Run, Shard, ShardOutput};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -179,6 +180,8 @@ fn run_shards(
         let mut sink = InlineSink {
             shard: Shard::new(options, run),
             merger,
+            mapped: reader.shared_input().filter(SharedInput::is_mapped),
+            release: ReleaseBehind::default(),
         };
         read_packets(reader, decoder, options, &mut sink, None);
         (vec![sink.shard.finish()], Vec::new())
@@ -212,9 +215,10 @@ fn run_shards(
 }
 
 /// Unmap the reader's mapped file on a thread of its own once every packet was read and
-/// every shard is done with it: tearing down a 1 GB map's page tables took ~40 ms of the
-/// calling thread at the very end of a run, when it still has the last epoch to name and
-/// write. (Whoever drops the last reference unmaps: never this thread.)
+/// every shard is done with it: tearing down the page tables still filled (up to ~256 MiB
+/// around the reader's last position, see [`populate`]; a whole 1 GB map took ~40 ms) would
+/// hold up the calling thread at the very end of a run, when it still has the last epoch to
+/// name and write. (Whoever drops the last reference unmaps: never this thread.)
 fn unmap_aside(reader: &mut CaptureReader) {
     let Some(map) = reader.release_input().filter(SharedInput::is_mapped) else {
         return;
@@ -279,6 +283,9 @@ trait PacketSink {
 struct InlineSink<'m, 's> {
     shard: Shard,
     merger: Option<&'m mut EpochMerger<'s>>,
+    /// The input when it is a mapped file: its page tables are released behind the reader.
+    mapped: Option<SharedInput>,
+    release: ReleaseBehind,
 }
 
 impl PacketSink for InlineSink<'_, '_> {
@@ -294,6 +301,9 @@ impl PacketSink for InlineSink<'_, '_> {
     }
 
     fn mark(&mut self, _epoch: u64, now: Timestamp, summary: &CaptureSummary) {
+        if let Some(input) = &self.mapped {
+            self.release.advance(input, summary.bytes);
+        }
         if let Some(merger) = self.merger.as_deref_mut() {
             let parts = vec![self.shard.drain_epoch(now)];
             merger.merge(parts, summary, SummaryMark::of(summary));

@@ -1,43 +1,86 @@
-//! Page tables of a mapped capture filled ahead of the reader, on a thread of its own.
+//! Page tables of a mapped capture filled ahead of the reader and released behind it, on a
+//! thread of its own.
 //!
 //! Reading a mapped file faults its pages in as the walk reaches them: about 17,500 faults per
 //! GB (the kernel maps 16 pages per fault), all taken by the one reading thread, which is the
 //! busiest of a run on shard workers. Filling the page tables from another thread
 //! (`MADV_POPULATE_READ`) costs the same kernel work, but off that thread, on a core the shard
-//! workers leave idle part of the time. It only changes when pages are mapped, never what is
-//! read.
+//! workers leave idle part of the time. Behind the reader the same thread drops the tables
+//! again (`MADV_DONTNEED`): the resident size then follows the part of the file being read,
+//! not the whole file, and unmapping at the end has little left to tear down (1 GB took ~40
+//! ms of one core at the very end of a run). Neither changes what is read: a page released
+//! too early (a shard still behind) is faulted in again with the same bytes.
 
 use crate::capture::SharedInput;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Bytes filled per call: large enough that the call overhead is nothing, small enough to stay
-/// close to the reader at its start.
+/// Bytes filled or released per call: large enough that the call overhead (and the TLB
+/// flush a release sends to the other cores) is nothing, small enough to stay close to the
+/// reader.
 const CHUNK: usize = 4 << 20;
 /// How far ahead of the reader the tables are filled: bounded, so that on a file larger than
 /// memory (not cached: populating reads it from disk) the pages filled are still cached when
 /// the reader gets there.
-const LEAD: u64 = 256 << 20;
+const LEAD: u64 = 128 << 20;
+/// How far behind the reader the tables are released: the shard workers read payloads from
+/// the map a little after the reader (at most 16 batches of 2,048 packets queued per worker,
+/// ~25 MB each on a typical capture).
+const TRAIL: u64 = 128 << 20;
 /// How long to wait when the lead is reached.
 const PAUSE: Duration = Duration::from_millis(1);
 
 /// Fill `input`'s page tables from the start, at most [`LEAD`] bytes past `read_position`
-/// (the reader's offset, published as it goes), until the end or until `stop` is set. Gives
-/// up at the first failure (a kernel without `MADV_POPULATE_READ`): the reader's own faults
-/// then do the work, as without this.
+/// (the reader's offset, published as it goes), and release them [`TRAIL`] bytes behind it,
+/// until the end or until `stop` is set. Stops filling at the first failure (a kernel without
+/// `MADV_POPULATE_READ`): the reader's own faults then do the work, as without this.
 pub(crate) fn populate_ahead(input: &SharedInput, read_position: &AtomicU64, stop: &AtomicBool) {
     let len = input.bytes().len();
     let mut at = 0usize;
-    while at < len && !stop.load(Ordering::Relaxed) {
-        if at as u64 > read_position.load(Ordering::Relaxed).saturating_add(LEAD) {
+    let mut behind = ReleaseBehind::default();
+    let mut filling = true;
+    while !stop.load(Ordering::Relaxed) {
+        let read = read_position.load(Ordering::Relaxed);
+        behind.advance(input, read);
+        if !filling || at >= len || at as u64 > read.saturating_add(LEAD) {
+            if at >= len && behind.done(len) {
+                return;
+            }
             std::thread::sleep(PAUSE);
             continue;
         }
         let end = at.saturating_add(CHUNK).min(len);
-        if !input.populate(at..end) {
-            return;
-        }
+        filling = input.populate(at..end);
         at = end;
+    }
+}
+
+/// Releases a mapped input's page tables [`TRAIL`] bytes behind the reader, a [`CHUNK`] at a
+/// time (also used without a filling thread: a one-thread run calls it as it reads).
+#[derive(Default)]
+pub(crate) struct ReleaseBehind {
+    /// Released up to here.
+    released: usize,
+}
+
+impl ReleaseBehind {
+    /// The reader is at offset `read`: release what lies far enough behind it.
+    pub fn advance(&mut self, input: &SharedInput, read: u64) {
+        let len = input.bytes().len();
+        let behind = usize::try_from(read.saturating_sub(TRAIL))
+            .unwrap_or(len)
+            .min(len);
+        if behind >= self.released.saturating_add(CHUNK) {
+            let end = behind - behind % CHUNK;
+            if input.release(self.released..end) {
+                self.released = end;
+            }
+        }
+    }
+
+    /// Everything that will ever be released of an input of `len` bytes was.
+    fn done(&self, len: usize) -> bool {
+        self.released >= len.saturating_sub(TRAIL as usize + CHUNK)
     }
 }
 
@@ -48,9 +91,9 @@ mod tests {
     use std::io::Write;
 
     /// A pcap file (Ethernet) with at least `body` bytes of 1000-byte records.
-    fn mapped_capture(body: usize) -> (std::path::PathBuf, SharedInput) {
+    fn mapped_capture(tag: &str, body: usize) -> (std::path::PathBuf, SharedInput) {
         let path = std::env::temp_dir().join(format!(
-            "netforensic-populate-{}-{body}.pcap",
+            "netforensic-populate-{tag}-{}-{body}.pcap",
             std::process::id()
         ));
         let mut file = std::fs::File::create(&path).unwrap();
@@ -77,7 +120,7 @@ mod tests {
 
     #[test]
     fn fills_a_mapped_file_and_stops_when_told() {
-        let (path, input) = mapped_capture(3 * CHUNK + 5);
+        let (path, input) = mapped_capture("fill", 3 * CHUNK + 5);
         assert!(input.is_mapped());
         // (Whether filling works depends on the kernel: 5.14 or later.)
         assert!(!input.populate(0..input.bytes().len() + 1), "past the end");
@@ -93,10 +136,29 @@ mod tests {
     }
 
     #[test]
+    fn released_pages_read_the_same_bytes() {
+        let (path, input) = mapped_capture("release", 3 * CHUNK + 5);
+        let expected = std::fs::read(&path).unwrap();
+        let sum = |bytes: &[u8]| bytes.iter().map(|&b| u64::from(b)).sum::<u64>();
+        assert_eq!(sum(input.bytes()), sum(&expected));
+        // The reader far past the end: everything filled, then released behind it.
+        populate_ahead(
+            &input,
+            &AtomicU64::new(u64::MAX / 2),
+            &AtomicBool::new(false),
+        );
+        assert!(input.release(0..input.bytes().len()));
+        assert!(!input.release(0..input.bytes().len() + 1), "past the end");
+        assert_eq!(input.bytes(), &expected[..]);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
     fn bytes_in_memory_need_nothing() {
         let input = SharedInput::in_memory(vec![1u8; 100].into());
         assert!(!input.is_mapped());
         assert!(input.populate(0..100));
+        assert!(!input.release(0..100), "nothing to release");
         populate_ahead(&input, &AtomicU64::new(0), &AtomicBool::new(false));
     }
 }

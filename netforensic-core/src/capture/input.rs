@@ -280,6 +280,41 @@ impl SharedInput {
     }
 }
 
+impl SharedInput {
+    /// Drop the page-table entries of `range` of a mapped file (`MADV_DONTNEED`): the pages
+    /// stay in the page cache, the map stays valid, and a later read of the range faults them
+    /// in again with the same bytes. Tearing the tables down as the reading goes (instead of
+    /// all at once when the map is dropped) keeps the process's resident size near what is
+    /// being read, not the whole file. False when nothing was done (bytes in memory, a range
+    /// outside the map, other systems).
+    #[allow(unsafe_code)]
+    pub fn release(&self, range: std::ops::Range<usize>) -> bool {
+        match &self.0 {
+            #[cfg(unix)]
+            Held::Map(map) => {
+                range.end <= map.len()
+                    && range.start < range.end
+                    // SAFETY: the map is read-only and backed by a file (memmap2's `Mmap`), so
+                    // `MADV_DONTNEED` discards no data: it only unmaps pages that the next read
+                    // maps again from the page cache (or the file). Every slice of the map
+                    // stays valid and reads the same bytes.
+                    && unsafe {
+                        map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            range.start,
+                            range.len(),
+                        )
+                    }
+                    .is_ok()
+            }
+            _ => {
+                let _ = range;
+                false
+            }
+        }
+    }
+}
+
 /// How far ahead of the record being read its successors' cache lines are requested (bytes).
 const PREFETCH_DISTANCE: u64 = 2048;
 
