@@ -3,9 +3,9 @@
 //!
 //! Reading a mapped file faults its pages in as the walk reaches them: about 17,500 faults per
 //! GB (the kernel maps 16 pages per fault), all taken by the one reading thread, which is the
-//! busiest of a run on shard workers. Filling the page tables from another thread
-//! (`MADV_POPULATE_READ`) costs the same kernel work, but off that thread, on a core the shard
-//! workers leave idle part of the time. Behind the reader the same thread drops the tables
+//! busiest of a run on shard workers. Filling the page tables from another thread (one read
+//! per fault-around window, [`SharedInput::populate`]) costs the same kernel work, but off
+//! that thread. Behind the reader the same thread drops the tables
 //! again (`MADV_DONTNEED`): the resident size then follows the part of the file being read,
 //! not the whole file, and unmapping at the end has little left to tear down (1 GB took ~40
 //! ms of one core at the very end of a run). Neither changes what is read: a page released
@@ -32,8 +32,7 @@ const PAUSE: Duration = Duration::from_millis(1);
 
 /// Fill `input`'s page tables from the start, at most [`LEAD`] bytes past `read_position`
 /// (the reader's offset, published as it goes), and release them [`TRAIL`] bytes behind it,
-/// until the end or until `stop` is set. Stops filling at the first failure (a kernel without
-/// `MADV_POPULATE_READ`): the reader's own faults then do the work, as without this.
+/// until the end or until `stop` is set.
 pub(crate) fn populate_ahead(input: &SharedInput, read_position: &AtomicU64, stop: &AtomicBool) {
     let len = input.bytes().len();
     let mut at = 0usize;
@@ -122,7 +121,6 @@ mod tests {
     fn fills_a_mapped_file_and_stops_when_told() {
         let (path, input) = mapped_capture("fill", 3 * CHUNK + 5);
         assert!(input.is_mapped());
-        // (Whether filling works depends on the kernel: 5.14 or later.)
         assert!(!input.populate(0..input.bytes().len() + 1), "past the end");
         // The reader far ahead: the whole file is filled, then the call returns.
         populate_ahead(

