@@ -2,6 +2,7 @@
 //! input for a mapped file or in-memory bytes, a bounded refilled buffer for a stream.
 
 use super::limits::{STREAM_BUFFER_MAX, STREAM_CHUNK};
+use super::read_ahead::ReadAhead;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -62,7 +63,12 @@ impl Input {
         }
     }
 
+    /// A stream, read a few chunks ahead on a thread of its own ([`ReadAhead`]).
     pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Self {
+        let reader = match ReadAhead::start(reader) {
+            Ok(ahead) => Box::new(ahead),
+            Err(reader) => reader,
+        };
         Input {
             bytes: Bytes::Stream {
                 reader,
