@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Whole-run comparison, one run, same file: netforensic `flows` (1 thread and all threads, file
-# and standard input), tshark conversations, tcpdump -w /dev/null, a plain read of the file and
-# the issue's lower bound (`lower-bound`: byte ranges on threads, record walk, decode, 5-tuple
-# hash map). Prints seconds per GB, ratios and the issue's targets beside them. Figures are from
-# one run on a shared machine: read the ratios, not the absolute numbers.
+# Whole-run comparison, one invocation, same file: netforensic `flows` (1 thread and all
+# threads, file and standard input), tshark conversations, tcpdump -w /dev/null, a plain read of
+# the file and the issue's lower bound (`lower-bound`: byte ranges on threads, record walk,
+# decode, 5-tuple hash map). Prints seconds per GB (median of interleaved rounds), ratios and
+# the issue's targets beside them. Figures are from a shared machine: read the ratios, not the
+# absolute numbers.
 #
-# usage: benches/compare.sh [SIZE (default 1G)] [pcap|pcapng (default pcap)]
+# usage: [ROUNDS=3] benches/compare.sh [SIZE (default 1G)] [pcap|pcapng (default pcap)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1G}
@@ -24,9 +25,13 @@ nf=target/release/netforensic
 bytes=$(stat -c %s "$capture")
 cat "$capture" > /dev/null # into the page cache
 
-# run LABEL CMD...: time one command, print seconds, seconds per GB and peak RSS.
-declare -A secs rss_mib
-run() {
+# Every command runs ROUNDS times (default 3), the rounds interleaved so that a slow moment of
+# the shared machine touches every command alike; each figure is the median of its rounds, the
+# peak RSS the largest.
+rounds=${ROUNDS:-3}
+declare -A secs rss_mib times
+# time_once LABEL CMD...: time one run of a command, adding its seconds and peak RSS.
+time_once() {
     local label=$1; shift
     local start end rss
     start=$(date +%s.%N)
@@ -34,10 +39,15 @@ run() {
         echo "compare.sh: $label failed:" >&2; cat "$work/stderr" >&2; exit 1; }
     end=$(date +%s.%N)
     rss=$(tail -n 1 "$work/rss")
-    secs[$label]=$(echo "$end - $start" | bc -l)
-    rss_mib[$label]=$((rss / 1024))
-    printf '%-34s %8.3f s  %7.3f s/GB  peak RSS %6d MiB\n' "$label" "${secs[$label]}" \
-        "$(per_gb "$label")" "${rss_mib[$label]}"
+    times[$label]="${times[$label]:-} $(echo "$end - $start" | bc -l)"
+    rss_mib[$label]=$(( ${rss_mib[$label]:-0} > rss / 1024 ? ${rss_mib[$label]:-0} : rss / 1024 ))
+}
+# report LABEL: the median of a command's rounds, per GB, and its peak RSS.
+report() {
+    local label=$1
+    secs[$label]=$(printf '%s\n' ${times[$label]} | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')
+    printf '%-34s %8.3f s  %7.3f s/GB  peak RSS %6d MiB   (runs:%s)\n' "$label" "${secs[$label]}" \
+        "$(per_gb "$label")" "${rss_mib[$label]}" "$(printf ' %.3f' ${times[$label]})"
 }
 per_gb() { echo "${secs[$1]} * 1073741824 / $bytes" | bc -l; }
 
@@ -54,14 +64,23 @@ if [ "$format" = pcapng ]; then
     # the file, so later ranges re-walk what earlier ones read: not a lower bound here.
     echo "note: pcapng ranges re-walk the file's start; read the lower bound on the pcap file"
 fi
-run "read (cat)" cat "$capture"
-run "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
-run "lower bound, 1 thread" target/release/lower-bound "$capture" 1
-run "lower bound, all threads" target/release/lower-bound "$capture" "$threads"
-run "netforensic flows, 1 thread" "$nf" --threads 1 flows --format jsonl "$capture"
-run "netforensic flows, all threads" "$nf" flows --format jsonl "$capture"
-run "netforensic flows, stdin" sh -c "$nf flows --format jsonl - < '$capture'"
-run "tshark conv,tcp conv,udp" tshark -n -r "$capture" -q -z conv,tcp -z conv,udp
+labels=("read (cat)" "tcpdump -r -w /dev/null" "lower bound, 1 thread" "lower bound, all threads"
+    "netforensic flows, 1 thread" "netforensic flows, all threads" "netforensic flows, stdin"
+    "tshark conv,tcp conv,udp")
+echo "each figure: median of $rounds interleaved runs (ROUNDS=$rounds)"
+for _ in $(seq "$rounds"); do
+    time_once "read (cat)" cat "$capture"
+    time_once "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
+    time_once "lower bound, 1 thread" target/release/lower-bound "$capture" 1
+    time_once "lower bound, all threads" target/release/lower-bound "$capture" "$threads"
+    time_once "netforensic flows, 1 thread" "$nf" --threads 1 flows --format jsonl "$capture"
+    time_once "netforensic flows, all threads" "$nf" flows --format jsonl "$capture"
+    time_once "netforensic flows, stdin" sh -c "$nf flows --format jsonl - < '$capture'"
+    time_once "tshark conv,tcp conv,udp" tshark -n -r "$capture" -q -z conv,tcp -z conv,udp
+done
+for label in "${labels[@]}"; do
+    report "$label"
+done
 
 ratio() { printf '%.2f' "$(echo "${secs[$1]} / ${secs[$2]}" | bc -l)"; }
 # line LABEL VALUE [TARGET MET]: one summary line, the issue's target beside the figure when
