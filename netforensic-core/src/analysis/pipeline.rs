@@ -86,6 +86,15 @@ struct Batch {
 }
 
 impl Batch {
+    /// A batch with room for a full load of packets: growing by doubling would copy them
+    /// over and over (batches are recycled, so this happens once per batch in flight).
+    fn new() -> Self {
+        Batch {
+            packets: Vec::with_capacity(BATCH_PACKETS),
+            ..Batch::default()
+        }
+    }
+
     fn push(
         &mut self,
         input: Option<&SharedInput>,
@@ -282,7 +291,7 @@ impl<'scope> ShardPool<'scope> {
         ShardPool {
             input,
             senders,
-            pending: (0..shards).map(|_| Batch::default()).collect(),
+            pending: (0..shards).map(|_| Batch::new()).collect(),
             recycled,
             workers,
             epochs,
@@ -294,7 +303,7 @@ impl<'scope> ShardPool<'scope> {
     /// far).
     pub fn mark(&mut self, epoch: u64, now: Timestamp) {
         for (batch, sender) in self.pending.iter_mut().zip(&self.senders) {
-            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let mut full = std::mem::replace(batch, fresh);
             full.mark = Some((epoch, now));
             let _ = sender.send(full);
@@ -332,7 +341,7 @@ impl<'scope> ShardPool<'scope> {
         };
         batch.push(self.input.as_ref(), now, index, ts, packet, meta);
         if batch.packets.len() >= BATCH_PACKETS {
-            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let full = std::mem::replace(batch, fresh);
             if let Some(sender) = self.senders.get(shard) {
                 let _ = sender.send(full);
