@@ -149,6 +149,11 @@ impl<'s> EpochMerger<'s> {
         }
         resolutions.sort_by(resolution_order);
         self.names.add_resolutions(resolutions);
+        // In the order `flow_records` sorts them into (keys are unique, so any sort agrees),
+        // by the stable sort: it merges the parts' runs (each nearly in order already) where
+        // the unstable one sorted their concatenation afresh, moving these large elements
+        // many times. An epoch is small: its scratch space costs little.
+        connections.sort_by_key(|c| (c.ts, c.id));
         let mut flows = flow_records(&self.path, connections, services);
         if self.name_flows {
             name_flows(&mut flows, &self.names, in_flow_names);
