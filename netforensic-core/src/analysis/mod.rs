@@ -188,15 +188,17 @@ fn run_shards(
     } else {
         let read_position = AtomicU64::new(0);
         let read_done = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            let input = reader.shared_input();
+        // Outside the scope: the packets handed to the workers borrow it.
+        let input = reader.shared_input();
+        let outputs = std::thread::scope(|scope| {
             // Bytes already in memory (decompressed) have no page tables to fill.
             if let Some(input) = input.clone().filter(SharedInput::is_mapped) {
                 let (position, done) = (&read_position, &read_done);
                 scope.spawn(move || populate::populate_ahead(&input, position, done));
             }
+            let whole = input.as_ref().map(SharedInput::bytes);
             let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, run, input),
+                pool: ShardPool::start(scope, threads, options, run, whole),
                 merger,
                 marks: EpochMarks::default(),
             };
@@ -204,23 +206,25 @@ fn run_shards(
             read_done.store(true, Ordering::Relaxed);
             let now = SummaryMark::of(reader.summary());
             let (shards, epochs) = sink.pool.finish();
-            unmap_aside(reader);
+            drop(reader.release_input());
             let epochs = epochs
                 .into_iter()
                 .map(|(epoch, parts)| (sink.marks.take(epoch, now), parts))
                 .collect();
             (shards, epochs)
-        })
+        });
+        unmap_aside(input);
+        outputs
     }
 }
 
-/// Unmap the reader's mapped file on a thread of its own once every packet was read and
-/// every shard is done with it: tearing down the page tables still filled (up to ~256 MiB
-/// around the reader's last position, see [`populate`]; a whole 1 GB map took ~40 ms) would
-/// hold up the calling thread at the very end of a run, when it still has the last epoch to
-/// name and write. (Whoever drops the last reference unmaps: never this thread.)
-fn unmap_aside(reader: &mut CaptureReader) {
-    let Some(map) = reader.release_input().filter(SharedInput::is_mapped) else {
+/// Unmap a mapped input (its last reference, once every packet was read and every shard is
+/// done with it) on a thread of its own: tearing down the page tables still filled (up to
+/// ~256 MiB around the reader's last position, see [`populate`]; a whole 1 GB map took
+/// ~40 ms) would hold up the calling thread at the very end of a run, when it still has the
+/// last epoch to name and write.
+fn unmap_aside(input: Option<SharedInput>) {
+    let Some(map) = input.filter(SharedInput::is_mapped) else {
         return;
     };
     // If no thread can be started, the map is dropped here, as it would have been anyway.
@@ -316,14 +320,14 @@ impl PacketSink for InlineSink<'_, '_> {
 }
 
 /// Shard workers on threads of their own; the calling thread reads and merges.
-struct PooledSink<'p, 'm, 's> {
-    pool: ShardPool<'p>,
+struct PooledSink<'p, 'i, 'm, 's> {
+    pool: ShardPool<'p, 'i>,
     merger: Option<&'m mut EpochMerger<'s>>,
     /// Epochs marked and not merged yet.
     marks: EpochMarks,
 }
 
-impl PacketSink for PooledSink<'_, '_, '_> {
+impl PacketSink for PooledSink<'_, '_, '_, '_> {
     fn packet(
         &mut self,
         now: Timestamp,

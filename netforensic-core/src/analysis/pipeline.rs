@@ -3,15 +3,17 @@
 //! its connection; shard workers run the flow tables and inspectors. A connection's packets all
 //! reach one shard in capture order, so results are identical for any number of shards.
 //!
-//! Packets cross threads in batches. The bytes a shard needs (payload, PKTAP strings) travel
-//! by position when they are slices of an input held whole in memory (a mapped file: no copy),
-//! else they are copied into the batch's arena once, so the reader's buffers can be reused at
-//! once; no packet needs an allocation of its own.
+//! Packets cross threads in batches. When the input is held whole in memory (a mapped file),
+//! it outlives the workers, so a packet whose slices all lie in it travels as it is, borrowing
+//! the input: the shard ingests it in place, nothing is rebuilt. Other bytes (reassembled
+//! fragments, a decompressed or streamed input) are copied into the batch's arena once, so
+//! the reader's buffers can be reused at once, and the shard points the packet at them again;
+//! no packet needs an allocation of its own.
 
 use super::shard::{EpochOutput, Run, Shard, ShardOutput};
 use super::AnalysisOptions;
-use crate::capture::{FrameMeta, SharedInput};
-use crate::decode::{Packet, PktapInfo, Transport, Tunnel};
+use crate::capture::FrameMeta;
+use crate::decode::{Packet, PktapInfo, Transport};
 use crate::time::Timestamp;
 use std::net::IpAddr;
 use std::sync::mpsc;
@@ -28,158 +30,216 @@ const BATCHES_IN_FLIGHT: usize = 16;
 /// memory near 128 MiB (16 made it 169 MiB).
 const COPYING_BATCHES_IN_FLIGHT: usize = 4;
 
-/// Where the bytes of a detached slice are: `start..start + len` of the batch's arena or of the
-/// shared input (see [`SharedInput::position_of`]). Lengths fit in 32 bits: no capture record
-/// (pcap or pcapng) is longer, nor is a reassembled IP datagram.
+/// Where copied bytes are in the batch's arena: `start..start + len`.
 #[derive(Clone, Copy, Debug)]
 struct Span {
-    start: u64,
-    len: u32,
-    in_arena: bool,
+    start: usize,
+    len: usize,
 }
 
-impl Span {
-    fn new(start: usize, len: usize, in_arena: bool) -> Self {
-        Span {
-            start: start as u64,
-            len: u32::try_from(len).unwrap_or(u32::MAX),
-            in_arena,
-        }
-    }
-}
-
-/// A packet whose borrowed bytes were detached: located in the shared input, or moved into
-/// a batch arena. Kept compact (the batches stream through memory between cores): the packet's
-/// fields without its slices, and the rare PKTAP header in a side list of the batch.
-struct DetachedPacket {
+/// A packet on its way to a shard, with its capture's network time, its index and time, and
+/// its frame's metadata.
+struct DetachedPacket<'i> {
     now: Timestamp,
     index: u64,
     ts: Timestamp,
-    src: IpAddr,
-    dst: IpAddr,
-    /// The transport header with an empty payload; `payload` says where the payload is.
-    transport: Transport<'static>,
-    payload: Span,
-    ip_len: u32,
-    ttl: u8,
-    tunnel: Option<Tunnel>,
-    vlan: Option<u16>,
-    reassembled: bool,
-    /// Index of this packet's PKTAP header in [`Batch::pktap`].
-    pktap: Option<u32>,
+    /// The packet, its slices in the shared input; or, when its bytes had to be copied (see
+    /// [`Copied`]), with empty slices.
+    packet: Packet<'i>,
+    /// Index of this packet's [`Copied`] in [`Batch::copied`] ([`NOT_COPIED`] if none).
+    copied: u32,
     meta: Option<Box<FrameMeta>>,
 }
 
-/// A PKTAP header with empty slices, and where its three strings are.
-struct DetachedPktap {
-    shape: PktapInfo<'static>,
-    strings: [Span; 3],
+const NOT_COPIED: u32 = u32::MAX;
+
+/// Where the bytes of a packet that could not borrow the input are in the batch's arena.
+struct Copied {
+    payload: Span,
+    /// The PKTAP header's `comm`, `effective_comm` and `interface`.
+    pktap: [Span; 3],
 }
 
 #[derive(Default)]
-struct Batch {
+struct Batch<'i> {
     arena: Vec<u8>,
-    packets: Vec<DetachedPacket>,
-    pktap: Vec<DetachedPktap>,
+    packets: Vec<DetachedPacket<'i>>,
+    copied: Vec<Copied>,
     /// After these packets, hand over the epoch (number, network time) that ends here.
     mark: Option<(u64, Timestamp)>,
 }
 
-impl Batch {
+/// `part` as a slice of `whole` (compared by address), if it is one; empty slices always are.
+fn within<'i>(whole: Option<&'i [u8]>, part: &[u8]) -> Option<&'i [u8]> {
+    if part.is_empty() {
+        return Some(&[]);
+    }
+    let whole = whole?;
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(start..start.checked_add(part.len())?)
+}
+
+impl<'i> Batch<'i> {
+    /// A batch with room for a full load of packets: growing by doubling would copy them
+    /// over and over (batches are recycled, so this happens once per batch in flight).
+    fn new() -> Self {
+        Batch {
+            packets: Vec::with_capacity(BATCH_PACKETS),
+            ..Batch::default()
+        }
+    }
+
+    /// Add a packet; `input` is the whole input when it is held in memory.
     fn push(
         &mut self,
-        input: Option<&SharedInput>,
+        input: Option<&'i [u8]>,
         now: Timestamp,
         index: u64,
         ts: Timestamp,
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
     ) {
-        let arena = &mut self.arena;
-        let mut keep = |bytes: &[u8]| {
-            if let Some(range) = input.and_then(|input| input.position_of(bytes)) {
-                return Span::new(range.start, range.len(), false);
-            }
-            // Reassembled fragments, decompressed or streamed input: copied.
-            let start = arena.len();
-            arena.extend_from_slice(bytes);
-            Span::new(start, bytes.len(), true)
+        let payload = within(input, packet.transport.payload());
+        let packet = match (payload, packet.pktap) {
+            (Some(payload), None) => rebind(packet, payload, None),
+            _ => return self.push_rare(input, now, index, ts, packet, meta),
         };
-        let payload = keep(packet.transport.payload());
-        let pktap = packet.pktap.map(|p| {
-            let strings = [keep(p.comm), keep(p.effective_comm), keep(p.interface)];
-            let shape = PktapInfo {
-                comm: &[],
-                effective_comm: &[],
-                interface: &[],
-                ..p
-            };
-            self.pktap.push(DetachedPktap { shape, strings });
-            u32::try_from(self.pktap.len() - 1).unwrap_or(u32::MAX)
-        });
         self.packets.push(DetachedPacket {
             now,
             index,
             ts,
-            src: packet.src,
-            dst: packet.dst,
-            transport: packet.transport.with_payload(&[]),
-            payload,
-            ip_len: packet.ip_len,
-            ttl: packet.ttl,
-            tunnel: packet.tunnel,
-            vlan: packet.vlan,
-            reassembled: packet.reassembled,
-            pktap,
+            packet,
+            copied: NOT_COPIED,
             meta,
         });
+    }
+
+    /// The rare packets (PKTAP, or bytes not in the input): borrowed if every slice is in
+    /// the input, else copied into the arena.
+    #[inline(never)]
+    fn push_rare(
+        &mut self,
+        input: Option<&'i [u8]>,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
+        let payload = within(input, packet.transport.payload());
+        let pktap = packet.pktap.map(|p| {
+            let strings = [p.comm, p.effective_comm, p.interface].map(|s| within(input, s));
+            match strings {
+                [Some(comm), Some(effective_comm), Some(interface)] => Some(PktapInfo {
+                    comm,
+                    effective_comm,
+                    interface,
+                    ..empty_strings(&p)
+                }),
+                _ => None,
+            }
+        });
+        let (packet, copied) = match (payload, pktap) {
+            (Some(payload), None | Some(Some(_))) => {
+                (rebind(packet, payload, pktap.flatten()), NOT_COPIED)
+            }
+            _ => {
+                let arena = &mut self.arena;
+                let mut copy = |bytes: &[u8]| {
+                    let start = arena.len();
+                    arena.extend_from_slice(bytes);
+                    Span {
+                        start,
+                        len: bytes.len(),
+                    }
+                };
+                let payload = copy(packet.transport.payload());
+                let strings = packet
+                    .pktap
+                    .map_or([&[][..]; 3], |p| [p.comm, p.effective_comm, p.interface]);
+                let copied = Copied {
+                    payload,
+                    pktap: strings.map(copy),
+                };
+                self.copied.push(copied);
+                let at = u32::try_from(self.copied.len() - 1).unwrap_or(NOT_COPIED);
+                let pktap = packet.pktap.as_ref().map(empty_strings);
+                (rebind(packet, &[], pktap), at)
+            }
+        };
+        self.packets.push(DetachedPacket {
+            now,
+            index,
+            ts,
+            packet,
+            copied,
+            meta,
+        });
+    }
+
+    /// Each packet in order, as the shard ingests it: in place, or pointed at its copied
+    /// bytes.
+    fn each(&self, mut f: impl FnMut(&DetachedPacket<'i>, &Packet<'_>)) {
+        for detached in &self.packets {
+            match self.copied.get(detached.copied as usize) {
+                None => f(detached, &detached.packet),
+                Some(copied) => f(detached, &copied.attach(&detached.packet, &self.arena)),
+            }
+        }
     }
 
     fn clear(&mut self) {
         self.arena.clear();
         self.packets.clear();
-        self.pktap.clear();
+        self.copied.clear();
     }
 }
 
-/// The packet again, its slices pointing into the batch's arena or the shared input.
-fn attach<'a>(
-    detached: &DetachedPacket,
-    batch: &'a Batch,
-    input: Option<&'a SharedInput>,
-) -> Packet<'a> {
-    let bytes = |span: &Span| -> &'a [u8] {
-        let start = usize::try_from(span.start).unwrap_or(usize::MAX);
-        let range = start..start.saturating_add(span.len as usize);
-        let found = if span.in_arena {
-            batch.arena.get(range)
-        } else {
-            input.and_then(|input| input.bytes().get(range))
-        };
-        found.unwrap_or_default()
-    };
-    let pktap = detached
-        .pktap
-        .and_then(|i| batch.pktap.get(i as usize))
-        .map(|p| {
-            let [comm, effective_comm, interface] = &p.strings;
-            PktapInfo {
-                comm: bytes(comm),
-                effective_comm: bytes(effective_comm),
-                interface: bytes(interface),
-                ..p.shape
-            }
-        });
+/// `packet` over other bytes: `payload`, and `pktap` for its PKTAP header (if it has one).
+fn rebind<'i>(packet: &Packet<'_>, payload: &'i [u8], pktap: Option<PktapInfo<'i>>) -> Packet<'i> {
     Packet {
-        src: detached.src,
-        dst: detached.dst,
-        ip_len: detached.ip_len,
-        ttl: detached.ttl,
-        transport: detached.transport.with_payload(bytes(&detached.payload)),
-        tunnel: detached.tunnel,
-        vlan: detached.vlan,
+        src: packet.src,
+        dst: packet.dst,
+        ip_len: packet.ip_len,
+        ttl: packet.ttl,
+        transport: packet.transport.with_payload(payload),
+        tunnel: packet.tunnel,
+        vlan: packet.vlan,
         pktap,
-        reassembled: detached.reassembled,
+        reassembled: packet.reassembled,
+    }
+}
+
+/// A PKTAP header's fields, without its strings.
+fn empty_strings<'i>(p: &PktapInfo<'_>) -> PktapInfo<'i> {
+    PktapInfo {
+        pid: p.pid,
+        comm: &[],
+        effective_pid: p.effective_pid,
+        effective_comm: &[],
+        flags: p.flags,
+        interface: &[],
+        service_class: p.service_class,
+        dlt: p.dlt,
+    }
+}
+
+impl Copied {
+    /// `packet` (with empty slices) pointed at its bytes in `arena`.
+    fn attach<'a>(&self, packet: &Packet<'_>, arena: &'a [u8]) -> Packet<'a> {
+        let bytes = |span: Span| -> &'a [u8] {
+            arena
+                .get(span.start..span.start.saturating_add(span.len))
+                .unwrap_or_default()
+        };
+        let [comm, effective_comm, interface] = self.pktap.map(bytes);
+        let pktap = packet.pktap.map(|p| PktapInfo {
+            comm,
+            effective_comm,
+            interface,
+            ..empty_strings(&p)
+        });
+        rebind(packet, bytes(self.payload), pktap)
     }
 }
 
@@ -218,13 +278,14 @@ fn endpoint_hash(addr: IpAddr, port: u16) -> u64 {
     (folded ^ u64::from(port).rotate_left(48)).wrapping_mul(0xff51_afd7_ed55_8ccd)
 }
 
-/// Hands packets to shard workers and collects the shards when the input ends.
-pub(crate) struct ShardPool<'scope> {
-    /// The input, when held whole in memory: packets' bytes are passed by position.
-    input: Option<SharedInput>,
-    senders: Vec<mpsc::SyncSender<Batch>>,
-    pending: Vec<Batch>,
-    recycled: mpsc::Receiver<Batch>,
+/// Hands packets to shard workers and collects the shards when the input ends. `'i`: the
+/// input held whole in memory, which outlives the workers (packets borrow it).
+pub(crate) struct ShardPool<'scope, 'i> {
+    /// The whole input, when held in memory: packets borrow their bytes from it.
+    input: Option<&'i [u8]>,
+    senders: Vec<mpsc::SyncSender<Batch<'i>>>,
+    pending: Vec<Batch<'i>>,
+    recycled: mpsc::Receiver<Batch<'i>>,
     workers: Vec<std::thread::ScopedJoinHandle<'scope, ShardOutput>>,
     /// Epoch outputs of a streamed analysis: (epoch, output), one per shard and epoch.
     epochs: mpsc::Receiver<(u64, EpochOutput)>,
@@ -232,15 +293,18 @@ pub(crate) struct ShardPool<'scope> {
     partial: std::collections::BTreeMap<u64, Vec<EpochOutput>>,
 }
 
-impl<'scope> ShardPool<'scope> {
-    pub fn start<'env>(
+impl<'scope, 'i> ShardPool<'scope, 'i> {
+    pub fn start<'env: 'scope>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         shards: usize,
         options: &'env AnalysisOptions,
         run: Run,
-        input: Option<SharedInput>,
-    ) -> Self {
-        let (recycle_tx, recycled) = mpsc::channel::<Batch>();
+        input: Option<&'i [u8]>,
+    ) -> Self
+    where
+        'i: 'scope,
+    {
+        let (recycle_tx, recycled) = mpsc::channel::<Batch<'i>>();
         // Unbounded, but each shard sends one output per mark and the reader collects them at
         // every mark.
         let (epoch_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
@@ -252,24 +316,17 @@ impl<'scope> ShardPool<'scope> {
             COPYING_BATCHES_IN_FLIGHT
         };
         for _ in 0..shards {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(in_flight);
+            let (tx, rx) = mpsc::sync_channel::<Batch<'i>>(in_flight);
             let recycle = recycle_tx.clone();
             let epoch_out = epoch_tx.clone();
-            let input = input.clone();
             senders.push(tx);
             workers.push(scope.spawn(move || {
                 let mut shard = Shard::new(options, run);
                 for mut batch in rx {
-                    for detached in &batch.packets {
-                        let packet = attach(detached, &batch, input.as_ref());
-                        shard.ingest(
-                            detached.now,
-                            detached.index,
-                            detached.ts,
-                            &packet,
-                            detached.meta.as_deref(),
-                        );
-                    }
+                    batch.each(|detached, packet| {
+                        let meta = detached.meta.as_deref();
+                        shard.ingest(detached.now, detached.index, detached.ts, packet, meta);
+                    });
                     if let Some((epoch, now)) = batch.mark.take() {
                         let _ = epoch_out.send((epoch, shard.drain_epoch(now)));
                     }
@@ -282,7 +339,7 @@ impl<'scope> ShardPool<'scope> {
         ShardPool {
             input,
             senders,
-            pending: (0..shards).map(|_| Batch::default()).collect(),
+            pending: (0..shards).map(|_| Batch::new()).collect(),
             recycled,
             workers,
             epochs,
@@ -294,7 +351,7 @@ impl<'scope> ShardPool<'scope> {
     /// far).
     pub fn mark(&mut self, epoch: u64, now: Timestamp) {
         for (batch, sender) in self.pending.iter_mut().zip(&self.senders) {
-            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let mut full = std::mem::replace(batch, fresh);
             full.mark = Some((epoch, now));
             let _ = sender.send(full);
@@ -330,9 +387,9 @@ impl<'scope> ShardPool<'scope> {
         let Some(batch) = self.pending.get_mut(shard) else {
             return;
         };
-        batch.push(self.input.as_ref(), now, index, ts, packet, meta);
+        batch.push(self.input, now, index, ts, packet, meta);
         if batch.packets.len() >= BATCH_PACKETS {
-            let fresh = self.recycled.try_recv().unwrap_or_default();
+            let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let full = std::mem::replace(batch, fresh);
             if let Some(sender) = self.senders.get(shard) {
                 let _ = sender.send(full);
@@ -431,20 +488,26 @@ mod tests {
         assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
     }
 
+    /// What the shard would see of each packet of `batch`.
+    fn delivered(batch: &Batch<'_>) -> Vec<String> {
+        let mut seen = Vec::new();
+        batch.each(|_, packet| seen.push(format!("{packet:?}")));
+        seen
+    }
+
     #[test]
-    fn detach_then_attach_restores_the_packet() {
+    fn copied_packets_come_back_whole() {
         let original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"hello");
         let mut batch = Batch::default();
         batch.push(None, Timestamp(5), 3, Timestamp(4), &original, None);
-        assert!(batch.packets[0].payload.in_arena);
-        let restored = attach(&batch.packets[0], &batch, None);
-        assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+        assert_eq!(batch.packets[0].copied, 0);
+        assert_eq!(delivered(&batch), [format!("{original:?}")]);
     }
 
     #[test]
     fn each_packet_gets_its_own_pktap_header_back() {
         let first = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"one");
-        let mut plain = tcp([10, 0, 0, 2], 5001, [192, 0, 2, 9], 443, b"two");
+        let mut plain = tcp([10, 0, 0, 2], 5001, [192, 0, 2, 9], 443, b"");
         plain.pktap = None;
         let mut third = tcp([10, 0, 0, 3], 5002, [192, 0, 2, 9], 443, b"three");
         if let Some(p) = third.pktap.as_mut() {
@@ -455,35 +518,53 @@ mod tests {
         for (i, packet) in [first, plain, third].iter().enumerate() {
             batch.push(None, Timestamp(5), i as u64, Timestamp(4), packet, None);
         }
-        assert_eq!(batch.pktap.len(), 2);
-        for (detached, original) in batch.packets.iter().zip([first, plain, third]) {
-            let restored = attach(detached, &batch, None);
-            assert_eq!(format!("{original:?}"), format!("{restored:?}"));
-        }
+        // The packet without PKTAP header has nothing to copy (an empty payload).
+        assert_eq!(batch.copied.len(), 2);
+        let originals = [first, plain, third].map(|p| format!("{p:?}"));
+        assert_eq!(delivered(&batch), originals);
         batch.clear();
-        assert!(batch.packets.is_empty() && batch.pktap.is_empty() && batch.arena.is_empty());
+        assert!(batch.packets.is_empty() && batch.copied.is_empty() && batch.arena.is_empty());
     }
 
     #[test]
-    fn slices_of_the_shared_input_travel_by_position() {
-        let bytes: std::sync::Arc<[u8]> = b"xxhelloyycurlhelperen0".to_vec().into();
-        let input = SharedInput::in_memory(bytes.clone());
+    fn slices_of_the_shared_input_are_borrowed() {
+        let bytes = b"xxhelloyycurlhelperen0".to_vec();
+        let input = Some(&bytes[..]);
+        let mut original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
+        original.pktap = None;
+        let mut batch = Batch::default();
+        batch.push(input, Timestamp(5), 3, Timestamp(4), &original, None);
+        let mut with_pktap = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
+        if let Some(p) = with_pktap.pktap.as_mut() {
+            (p.comm, p.effective_comm, p.interface) = (&bytes[9..13], &bytes[13..19], &[]);
+        }
+        batch.push(input, Timestamp(5), 4, Timestamp(4), &with_pktap, None);
+        assert!(batch.copied.is_empty() && batch.arena.is_empty());
+        let payload = batch.packets[0].packet.transport.payload();
+        assert_eq!(payload.as_ptr(), bytes[2..].as_ptr());
+        assert_eq!(
+            delivered(&batch),
+            [format!("{original:?}"), format!("{with_pktap:?}")]
+        );
+    }
+
+    #[test]
+    fn a_pktap_string_outside_the_input_copies_the_packet() {
+        let bytes = b"xxhelloyycurl".to_vec();
         let mut original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
         if let Some(p) = original.pktap.as_mut() {
             p.comm = &bytes[9..13];
         }
         let mut batch = Batch::default();
-        batch.push(Some(&input), Timestamp(5), 3, Timestamp(4), &original, None);
-        let payload = batch.packets[0].payload;
-        assert_eq!(
-            (payload.in_arena, payload.start, payload.len),
-            (false, 2, 5)
+        batch.push(
+            Some(&bytes[..]),
+            Timestamp(5),
+            3,
+            Timestamp(4),
+            &original,
+            None,
         );
-        assert!(
-            batch.arena.len() < 16,
-            "only the non-input PKTAP strings are copied"
-        );
-        let restored = attach(&batch.packets[0], &batch, Some(&input));
-        assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+        assert_eq!(batch.copied.len(), 1);
+        assert_eq!(delivered(&batch), [format!("{original:?}")]);
     }
 }

@@ -127,7 +127,15 @@ impl<'s> EpochMerger<'s> {
             .darwin_processes
             .get(..at.darwin_processes)
             .unwrap_or_default();
-        let mut connections = Vec::new();
+        let mut parts = parts;
+        // The biggest part's connections are the base, kept where they are; the others are
+        // appended once (growing an empty list part by part copied them all, some twice).
+        let biggest = (0..parts.len()).max_by_key(|&i| parts.get(i).map(|p| p.connections.len()));
+        let mut connections = biggest
+            .and_then(|i| parts.get_mut(i))
+            .map(|part| std::mem::take(&mut part.connections))
+            .unwrap_or_default();
+        connections.reserve(parts.iter().map(|p| p.connections.len()).sum());
         let mut resolutions = Vec::new();
         let mut in_flow_names = Vec::new();
         let mut services = Vec::new();
@@ -141,6 +149,11 @@ impl<'s> EpochMerger<'s> {
         }
         resolutions.sort_by(resolution_order);
         self.names.add_resolutions(resolutions);
+        // In the order `flow_records` sorts them into (keys are unique, so any sort agrees),
+        // by the stable sort: it merges the parts' runs (each nearly in order already) where
+        // the unstable one sorted their concatenation afresh, moving these large elements
+        // many times. An epoch is small: its scratch space costs little.
+        connections.sort_by_key(|c| (c.ts, c.id));
         let mut flows = flow_records(&self.path, connections, services);
         if self.name_flows {
             name_flows(&mut flows, &self.names, in_flow_names);
