@@ -248,15 +248,6 @@ impl SharedInput {
         }
     }
 
-    /// Where `part` lies in the input, if it is a slice of it (compared by address: frames
-    /// handed out by the reader are).
-    pub fn position_of(&self, part: &[u8]) -> Option<std::ops::Range<usize>> {
-        let whole = self.bytes();
-        let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-        let end = start.checked_add(part.len())?;
-        (end <= whole.len()).then_some(start..end)
-    }
-
     /// A file mapped into memory (as opposed to bytes read into memory).
     pub fn is_mapped(&self) -> bool {
         matches!(self.0, Held::Map(_))
