@@ -127,13 +127,13 @@ impl<'s> EpochMerger<'s> {
             .darwin_processes
             .get(..at.darwin_processes)
             .unwrap_or_default();
-        let mut connections = Vec::new();
+        let mut connections = Vec::with_capacity(parts.len());
         let mut resolutions = Vec::new();
         let mut in_flow_names = Vec::new();
         let mut services = Vec::new();
         let mut evidence = CaptureEvidence::default();
         for mut part in parts {
-            connections.append(&mut part.connections);
+            connections.push(std::mem::take(&mut part.connections));
             resolutions.append(&mut part.resolutions);
             in_flow_names.append(&mut part.in_flow_names);
             services.append(&mut part.services);
