@@ -379,6 +379,7 @@ impl FlowTable {
             self.now = now;
         }
         let now = self.now;
+        out.append(&mut self.finished);
         if now.nanos() >= self.next_scan {
             self.next_scan = now.nanos().saturating_add(EXPIRY_SCAN_INTERVAL);
             let mut expired: Vec<(FlowId, FlowKey)> = Vec::new();
@@ -389,13 +390,14 @@ impl FlowTable {
             }
             // Hash order must not leak into the output.
             expired.sort_unstable_by_key(|(id, _)| *id);
+            // Straight into `out`: no intermediate list to grow and copy.
+            out.reserve(expired.len());
             for (_, key) in expired {
                 if let Some(conn) = self.live.remove(&key) {
-                    self.finish_conn(conn);
+                    out.push(conn.into_connection());
                 }
             }
         }
-        out.append(&mut self.finished);
     }
 
     /// Like [`FlowTable::expire`], but scan now whatever the scan interval says: a streamed
