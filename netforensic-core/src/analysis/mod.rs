@@ -464,7 +464,8 @@ fn assemble(
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });
     resolutions.sort_by(resolution_order);
-    let mut flows = flow_records(&Arc::from(path), connections, services);
+    let mut flows = Vec::new();
+    flow_records(&Arc::from(path), connections, services, &mut flows);
     if options.naming || options.dns {
         let mut index = NameIndex::default();
         index.add_resolutions(resolutions.clone());
@@ -490,12 +491,13 @@ fn resolution_order(a: &Resolution, b: &Resolution) -> std::cmp::Ordering {
 
 /// Flow records for finished connections (`parts`: each shard's, in any order), sorted by
 /// first packet time then id, with the `service` that DNS or the name sniffer recognised where
-/// the flow table had none.
+/// the flow table had none; appended to `flows`.
 fn flow_records(
     path: &Arc<str>,
     parts: Vec<Vec<Connection>>,
     mut services: Vec<(u64, &'static str)>,
-) -> Vec<FlowRecord> {
+    flows: &mut Vec<FlowRecord>,
+) {
     services.sort_by_key(|(id, _)| *id);
     // Sort small keys, not the connections (216 bytes): each connection then moves once more,
     // into its record, instead of at every step of a sort and of a concatenation.
@@ -511,7 +513,11 @@ fn flow_records(
         .into_iter()
         .map(|part| part.into_iter().map(Some).collect())
         .collect();
-    let mut flows = Vec::with_capacity(total);
+    if flows.is_empty() && flows.capacity() < total {
+        // Replaced, not grown: growing would copy the whole old capacity for nothing.
+        *flows = Vec::with_capacity(total);
+    }
+    flows.reserve(total);
     for (_, _, p, i) in order {
         let Some(mut conn) = slots
             .get_mut(p)
@@ -527,7 +533,6 @@ fn flow_records(
         }
         flows.push(FlowRecord::new(conn, Arc::clone(path)));
     }
-    flows
 }
 
 /// Run the naming ladder over `flows` (in parallel: each flow only reads the index).
