@@ -445,9 +445,7 @@ fn assemble(
     shards: Vec<ShardOutput>,
     options: &AnalysisOptions,
 ) -> CaptureAnalysis {
-    // Sized once: growing by doubling would hold up to twice the largest list at the peak.
-    let total: usize = shards.iter().map(|s| s.connections.len()).sum();
-    let mut connections: Vec<Connection> = Vec::with_capacity(total);
+    let mut connections: Vec<Vec<Connection>> = Vec::with_capacity(shards.len());
     let mut dns_records: Vec<DnsRecord> = Vec::new();
     let mut resolutions: Vec<Resolution> = Vec::new();
     let mut dns_stats = DnsStats::default();
@@ -455,7 +453,7 @@ fn assemble(
     let mut services: Vec<(u64, &'static str)> = Vec::new();
     let mut process_evidence = CaptureEvidence::default();
     for mut shard in shards {
-        connections.append(&mut shard.connections);
+        connections.push(std::mem::take(&mut shard.connections));
         dns_records.append(&mut shard.dns_records);
         resolutions.append(&mut shard.resolutions);
         add_dns_stats(&mut dns_stats, &shard.dns_stats);
@@ -470,7 +468,8 @@ fn assemble(
         (a.ts, &a.uid, a.trans_id, &a.query).cmp(&(b.ts, &b.uid, b.trans_id, &b.query))
     });
     resolutions.sort_by(resolution_order);
-    let mut flows = flow_records(&Arc::from(path), connections, services);
+    let mut flows = Vec::new();
+    flow_records(&Arc::from(path), connections, services, &mut flows);
     if options.naming || options.dns {
         let mut index = NameIndex::default();
         index.add_resolutions(resolutions.clone());
@@ -494,27 +493,50 @@ fn resolution_order(a: &Resolution, b: &Resolution) -> std::cmp::Ordering {
     (a.ts, a.client, &a.query, a.addr).cmp(&(b.ts, b.client, &b.query, b.addr))
 }
 
-/// Flow records for finished connections, sorted by first packet time then id, with the
-/// `service` that DNS or the name sniffer recognised where the flow table had none.
+/// Flow records for finished connections (`parts`: each shard's, in any order), sorted by
+/// first packet time then id, with the `service` that DNS or the name sniffer recognised where
+/// the flow table had none; appended to `flows`.
 fn flow_records(
     path: &Arc<str>,
-    mut connections: Vec<Connection>,
+    parts: Vec<Vec<Connection>>,
     mut services: Vec<(u64, &'static str)>,
-) -> Vec<FlowRecord> {
-    // Unstable is deterministic here: ids (first packet indexes) are unique.
-    connections.sort_unstable_by_key(|c| (c.ts, c.id));
+    flows: &mut Vec<FlowRecord>,
+) {
     services.sort_by_key(|(id, _)| *id);
-    connections
+    // Sort small keys, not the connections (216 bytes): each connection then moves once more,
+    // into its record, instead of at every step of a sort and of a concatenation.
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut order: Vec<(Timestamp, u64, usize, usize)> = Vec::with_capacity(total);
+    for (p, part) in parts.iter().enumerate() {
+        order.extend(part.iter().enumerate().map(|(i, c)| (c.ts, c.id, p, i)));
+    }
+    // Unstable is deterministic here: ids (first packet indexes) are unique.
+    order.sort_unstable();
+    // `Option<Connection>` has the size of a connection (niche): taken out in key order.
+    let mut slots: Vec<Vec<Option<Connection>>> = parts
         .into_iter()
-        .map(|mut conn| {
-            if conn.service.is_none() {
-                if let Ok(i) = services.binary_search_by_key(&conn.id, |(id, _)| *id) {
-                    conn.service = services.get(i).map(|(_, s)| s.to_string());
-                }
+        .map(|part| part.into_iter().map(Some).collect())
+        .collect();
+    if flows.is_empty() && flows.capacity() < total {
+        // Replaced, not grown: growing would copy the whole old capacity for nothing.
+        *flows = Vec::with_capacity(total);
+    }
+    flows.reserve(total);
+    for (_, _, p, i) in order {
+        let Some(mut conn) = slots
+            .get_mut(p)
+            .and_then(|part| part.get_mut(i))
+            .and_then(Option::take)
+        else {
+            continue;
+        };
+        if conn.service.is_none() {
+            if let Ok(i) = services.binary_search_by_key(&conn.id, |(id, _)| *id) {
+                conn.service = services.get(i).map(|(_, s)| s.to_string());
             }
-            FlowRecord::new(conn, Arc::clone(path))
-        })
-        .collect()
+        }
+        flows.push(FlowRecord::new(conn, Arc::clone(path)));
+    }
 }
 
 /// Run the naming ladder over `flows` (in parallel: each flow only reads the index).

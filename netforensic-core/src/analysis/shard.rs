@@ -166,7 +166,8 @@ impl Shard {
             mut finished,
             ..
         } = self;
-        finished.extend(flows.finish());
+        // In hash order: the records are sorted when the shards' outputs are merged.
+        flows.finish_unordered(&mut finished);
         let mut services: Vec<(u64, &'static str)> =
             dns.dns_flows().into_iter().map(|id| (id, "dns")).collect();
         let uids: ahash::AHashMap<u64, &str> =

@@ -90,6 +90,9 @@ pub(crate) struct EpochMerger<'s> {
     /// later connection) and counters.
     evidence: CaptureEvidence,
     output: StreamOutput<'s>,
+    /// The records of the epoch being written, kept between epochs: its memory is reused
+    /// rather than freshly mapped (and page-faulted in) every epoch.
+    records: Vec<FlowRecord>,
     flows: u64,
     error: Option<io::Error>,
 }
@@ -103,6 +106,7 @@ impl<'s> EpochMerger<'s> {
             nrb_seen: 0,
             evidence: CaptureEvidence::default(),
             output,
+            records: Vec::new(),
             flows: 0,
             error: None,
         }
@@ -127,21 +131,13 @@ impl<'s> EpochMerger<'s> {
             .darwin_processes
             .get(..at.darwin_processes)
             .unwrap_or_default();
-        let mut parts = parts;
-        // The biggest part's connections are the base, kept where they are; the others are
-        // appended once (growing an empty list part by part copied them all, some twice).
-        let biggest = (0..parts.len()).max_by_key(|&i| parts.get(i).map(|p| p.connections.len()));
-        let mut connections = biggest
-            .and_then(|i| parts.get_mut(i))
-            .map(|part| std::mem::take(&mut part.connections))
-            .unwrap_or_default();
-        connections.reserve(parts.iter().map(|p| p.connections.len()).sum());
+        let mut connections = Vec::with_capacity(parts.len());
         let mut resolutions = Vec::new();
         let mut in_flow_names = Vec::new();
         let mut services = Vec::new();
         let mut evidence = CaptureEvidence::default();
         for mut part in parts {
-            connections.append(&mut part.connections);
+            connections.push(std::mem::take(&mut part.connections));
             resolutions.append(&mut part.resolutions);
             in_flow_names.append(&mut part.in_flow_names);
             services.append(&mut part.services);
@@ -149,12 +145,8 @@ impl<'s> EpochMerger<'s> {
         }
         resolutions.sort_by(resolution_order);
         self.names.add_resolutions(resolutions);
-        // In the order `flow_records` sorts them into (keys are unique, so any sort agrees),
-        // by the stable sort: it merges the parts' runs (each nearly in order already) where
-        // the unstable one sorted their concatenation afresh, moving these large elements
-        // many times. An epoch is small: its scratch space costs little.
-        connections.sort_by_key(|c| (c.ts, c.id));
-        let mut flows = flow_records(&self.path, connections, services);
+        let mut flows = std::mem::take(&mut self.records);
+        flow_records(&self.path, connections, services, &mut flows);
         if self.name_flows {
             name_flows(&mut flows, &self.names, in_flow_names);
         }
@@ -177,6 +169,8 @@ impl<'s> EpochMerger<'s> {
         if let Err(err) = (self.output.sink)(&flows) {
             self.error = Some(err);
         }
+        flows.clear();
+        self.records = flows;
     }
 
     /// Connections written, in-capture evidence counters, and the sink's error if it failed.

@@ -144,7 +144,10 @@ impl NameIndex {
     pub fn name(&self, flow: &mut FlowRecord, in_flow: Option<&InFlowName>) {
         let conn = &flow.conn;
         let (client, addr, start) = (conn.orig_h, conn.resp_h, conn.ts);
-        let own = self.fresh_candidates(self.per_client.get(&(client, addr)), start);
+        // Every answer is in both maps: an address nobody resolved needs no client lookup.
+        let by_addr = self.per_addr.get(&addr);
+        let by_client = by_addr.and_then(|_| self.per_client.get(&(client, addr)));
+        let own = self.fresh_candidates(by_client, start);
         let mut names: Vec<String> = Vec::new();
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
@@ -182,7 +185,7 @@ impl NameIndex {
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = self.fresh_candidates(self.per_addr.get(&addr), start);
+            let others = self.fresh_candidates(by_addr, start);
             let queries = distinct_queries(&others);
             for r in &others {
                 push_unique(&mut names, &r.query);

@@ -205,14 +205,14 @@ impl TabularRecord for FlowRecord {
         o.count(member!("id.orig_p"), u64::from(c.orig_p));
         o.addr(member!("id.resp_h"), c.resp_h);
         o.count(member!("id.resp_p"), u64::from(c.resp_p));
-        o.str(member!("proto"), c.proto.as_str());
+        o.token(member!("proto"), c.proto.as_str());
         o.opt_str(member!("service"), c.service.as_deref());
         if duration > 0 {
             o.seconds(member!("duration"), duration);
             o.count(member!("orig_bytes"), c.orig_bytes);
             o.count(member!("resp_bytes"), c.resp_bytes);
         }
-        o.str(member!("conn_state"), c.conn_state.as_str());
+        o.token(member!("conn_state"), c.conn_state.as_str());
         if !c.history.is_empty() {
             o.str(member!("history"), &c.history);
         }
@@ -224,14 +224,18 @@ impl TabularRecord for FlowRecord {
         o.id_text(member!("community_id"), &c.community_id);
         o.str(member!("capture"), &self.capture);
         o.opt_str(member!("server_name"), self.server_name.as_deref());
-        o.opt_str(member!("name_source"), self.name_source.map(|s| s.as_str()));
+        if let Some(source) = self.name_source {
+            o.token(member!("name_source"), source.as_str());
+        }
         if !self.names.is_empty() {
             o.str_list(member!("names"), &self.names);
         }
         if self.name_ambiguous {
             o.bool(member!("name_ambiguous"), true);
         }
-        o.opt_str(member!("local_side"), self.local_side.map(local_side_name));
+        if let Some(side) = self.local_side {
+            o.token(member!("local_side"), local_side_name(side));
+        }
         push_process(&mut o, member!("process"), self.process.as_ref());
         push_process(&mut o, member!("resp_process"), self.resp_process.as_ref());
         o.end();
@@ -382,6 +386,44 @@ mod tests {
         assert_eq!(v["process"]["name"], "cu\"rl\u{0}\u{1b}[2J");
         assert_eq!(v["names"][1], r.names[1].as_str());
         assert_eq!(v["id.orig_h"], "2001:db8::8:800:200c:417a");
+    }
+
+    /// The names written as tokens (copied without escaping) need no escape.
+    #[test]
+    fn tokens_need_no_escape() {
+        use crate::naming::NameSource;
+        use crate::report::tabular::json::is_plain_key;
+        let protos = [Proto::Tcp, Proto::Udp, Proto::Icmp].map(Proto::as_str);
+        let states = [
+            ConnState::S0,
+            ConnState::S1,
+            ConnState::SF,
+            ConnState::REJ,
+            ConnState::S2,
+            ConnState::S3,
+            ConnState::RSTO,
+            ConnState::RSTR,
+            ConnState::RSTOS0,
+            ConnState::RSTRH,
+            ConnState::SH,
+            ConnState::SHR,
+            ConnState::OTH,
+        ]
+        .map(ConnState::as_str);
+        let sources = [
+            NameSource::Sni,
+            NameSource::QuicSni,
+            NameSource::DtlsSni,
+            NameSource::HttpHost,
+            NameSource::Dns,
+            NameSource::Nrb,
+            NameSource::DnsOtherClient,
+        ]
+        .map(NameSource::as_str);
+        let sides = [LocalSide::Orig, LocalSide::Resp].map(local_side_name);
+        for token in protos.iter().chain(&states).chain(&sources).chain(&sides) {
+            assert!(is_plain_key(token), "{token}");
+        }
     }
 
     #[test]

@@ -162,6 +162,9 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     scratch: String,
     /// Reused buffer for one encoded JSON row (written with one `write_all`).
     line: Vec<u8>,
+    /// Buffers of the chunks [`RecordWriter::write_slice`] encodes in parallel, kept between
+    /// calls: their memory is reused rather than allocated (and page-faulted in) every time.
+    chunks: Vec<Vec<u8>>,
     /// JSON formats only: the record type's JSON shape.
     json: json::JsonLayout,
     _record: std::marker::PhantomData<fn(&R)>,
@@ -194,6 +197,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             table: Vec::new(),
             scratch: String::new(),
             line: Vec::new(),
+            chunks: Vec::new(),
             json,
             _record: std::marker::PhantomData,
         }
@@ -275,34 +279,41 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         if self.rows == 0 {
             self.write_header()?;
         }
+        let mut buffers = std::mem::take(&mut self.chunks);
         for block in records.chunks(PARALLEL_BLOCK_ROWS) {
             let first_row = self.rows;
             let layout = &self.json;
-            let encoded: Vec<Vec<u8>> = block
+            let count = block.len().div_ceil(PARALLEL_CHUNK_ROWS);
+            if buffers.len() < count {
+                buffers.resize_with(count, Vec::new);
+            }
+            let used = buffers.get_mut(..count).unwrap_or_default();
+            block
                 .par_chunks(PARALLEL_CHUNK_ROWS)
+                .zip(used.par_iter_mut())
                 .enumerate()
-                .map(|(chunk_index, chunk)| {
-                    let mut buf = Vec::with_capacity(chunk.len() * 512);
+                .for_each(|(chunk_index, (chunk, buf))| {
+                    buf.clear();
+                    buf.reserve(chunk.len() * 512);
                     for (offset, record) in chunk.iter().enumerate() {
                         if jsonl {
-                            json::push_object(&mut buf, record, layout);
+                            json::push_object(buf, record, layout);
                             buf.push(b'\n');
                         } else {
                             let row =
                                 first_row + (chunk_index * PARALLEL_CHUNK_ROWS + offset) as u64;
                             buf.extend_from_slice(if row == 0 { b"\n" } else { b",\n" });
-                            json::push_object(&mut buf, record, layout);
+                            json::push_object(buf, record, layout);
                         }
                     }
-                    buf
-                })
-                .collect();
+                });
             let out = self.plain()?;
-            for buf in &encoded {
+            for buf in buffers.iter().take(count) {
                 out.write_all(buf)?;
             }
             self.rows += block.len() as u64;
         }
+        self.chunks = buffers;
         Ok(())
     }
 

@@ -124,7 +124,7 @@ fn close_object(out: &mut Vec<u8>, start: usize) {
     }
 }
 
-/// A key or parent name [`member_key`] may copy as it is.
+/// A key or parent name [`member_key`] may copy as it is (or a token, [`JsonObject::token`]).
 #[cfg(test)]
 pub(crate) fn is_plain_key(key: &str) -> bool {
     let mut escaped = Vec::new();
@@ -184,6 +184,15 @@ impl<'a> JsonObject<'a> {
         self.out.extend_from_slice(member);
         self.out.push(b'"');
         self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'"');
+    }
+
+    /// One of the program's fixed names (protocol, state, name source): plain ASCII with
+    /// nothing to escape (a test checks every one), so copied without the scan of [`push_str`].
+    pub(crate) fn token(&mut self, member: &[u8], token: &'static str) {
+        self.out.extend_from_slice(member);
+        self.out.push(b'"');
+        self.out.extend_from_slice(token.as_bytes());
         self.out.push(b'"');
     }
 
