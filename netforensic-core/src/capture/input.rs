@@ -63,12 +63,19 @@ impl Input {
         }
     }
 
-    /// A stream, read a few chunks ahead on a thread of its own ([`ReadAhead`]).
+    /// A stream whose reading is real work (decompression), done a few chunks ahead on a
+    /// thread of its own ([`ReadAhead`]) so that it runs beside the walk and decode. Plain
+    /// streams are not: a `read` is only a copy, and a second copy through another thread
+    /// made standard input slower (1 GB, 2 threads: 0.57 s against 0.54 s, 1 thread 0.2 s
+    /// more CPU), where gzip gained (0.76 s against 0.82 s).
+    pub(crate) fn stream_read_ahead(reader: Box<dyn Read + Send>) -> Self {
+        match ReadAhead::start(reader) {
+            Ok(ahead) => Self::stream(Box::new(ahead)),
+            Err(reader) => Self::stream(reader),
+        }
+    }
+
     pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Self {
-        let reader = match ReadAhead::start(reader) {
-            Ok(ahead) => Box::new(ahead),
-            Err(reader) => reader,
-        };
         Input {
             bytes: Bytes::Stream {
                 reader,

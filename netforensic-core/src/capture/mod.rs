@@ -9,9 +9,8 @@
 //!   first Section Header Block), or nothing readable after the header.
 //! - Partial: [`CaptureSummary::damage`] lists each skipped region; everything else is read.
 //! - Sources: files are memory-mapped; standard input and gzip input (detected by content) are
-//!   read through a bounded buffer ([`limits::STREAM_BUFFER_MAX`]), filled a few chunks ahead
-//!   by a thread of their own (`read_ahead`: reading the pipe or decompressing runs beside the
-//!   walk); `Bytes` from memory.
+//!   read through a bounded buffer ([`limits::STREAM_BUFFER_MAX`]), gzip decompressed a few
+//!   chunks ahead on a thread of its own (`read_ahead`, beside the walk); `Bytes` from memory.
 //! - Parallel reading: [`CaptureReader::from_range`] reads one byte range of a file; adjacent
 //!   ranges yield every record once. [`pcap::find_record_boundary`] and
 //!   [`pcapng::find_block_boundary`] are the boundary rules it (and resynchronisation) uses.

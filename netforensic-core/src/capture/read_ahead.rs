@@ -1,6 +1,6 @@
-//! A byte stream read on a thread of its own, a few chunks ahead of its consumer: reading a
-//! pipe (a system call and a copy per 64 KiB) or decompressing gzip then runs beside the walk
-//! and decode of the bytes already read, instead of between them.
+//! A byte stream read on a thread of its own, a few chunks ahead of its consumer: decompressing
+//! gzip then runs beside the walk and decode of the bytes already read, instead of between
+//! them.
 
 use std::io::{self, Read};
 use std::sync::mpsc;

@@ -771,7 +771,7 @@ fn input_for(source: CaptureSource) -> Result<(Option<PathBuf>, Input), Error> {
             let input = if map.get(..2) == Some(&GZIP_MAGIC[..]) {
                 drop(map);
                 let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, &e))?;
-                Input::stream(Box::new(flate2::read::MultiGzDecoder::new(
+                Input::stream_read_ahead(Box::new(flate2::read::MultiGzDecoder::new(
                     std::io::BufReader::new(file),
                 )))
             } else {
@@ -782,7 +782,7 @@ fn input_for(source: CaptureSource) -> Result<(Option<PathBuf>, Input), Error> {
         CaptureSource::Bytes { name, bytes } => {
             let input = if bytes.get(..2) == Some(&GZIP_MAGIC[..]) {
                 let cursor = std::io::Cursor::new(ArcBytes(bytes));
-                Input::stream(Box::new(flate2::read::MultiGzDecoder::new(cursor)))
+                Input::stream_read_ahead(Box::new(flate2::read::MultiGzDecoder::new(cursor)))
             } else {
                 Input::in_memory(bytes)
             };
@@ -796,7 +796,8 @@ fn input_for(source: CaptureSource) -> Result<(Option<PathBuf>, Input), Error> {
                 let head = input.from(0).to_vec();
                 let rest = input.into_reader();
                 let chained = std::io::Read::chain(std::io::Cursor::new(head), rest);
-                input = Input::stream(Box::new(flate2::read::MultiGzDecoder::new(chained)));
+                input =
+                    Input::stream_read_ahead(Box::new(flate2::read::MultiGzDecoder::new(chained)));
             }
             Ok((Some(PathBuf::from(name)), input))
         }
