@@ -100,24 +100,32 @@ impl<'i> Batch<'i> {
         meta: Option<Box<FrameMeta>>,
     ) {
         let payload = within(input, packet.transport.payload());
-        let (packet, copied) = match (payload, packet.pktap) {
-            (Some(payload), None) => (rebind(packet, payload, None), NOT_COPIED),
-            _ => self.detach_rare(input, packet),
+        let packet = match (payload, packet.pktap) {
+            (Some(payload), None) => rebind(packet, payload, None),
+            _ => return self.push_rare(input, now, index, ts, packet, meta),
         };
         self.packets.push(DetachedPacket {
             now,
             index,
             ts,
             packet,
-            copied,
+            copied: NOT_COPIED,
             meta,
         });
     }
 
     /// The rare packets (PKTAP, or bytes not in the input): borrowed if every slice is in
-    /// the input, else copied into the arena (returned with the index of its [`Copied`]).
+    /// the input, else copied into the arena.
     #[inline(never)]
-    fn detach_rare(&mut self, input: Option<&'i [u8]>, packet: &Packet<'_>) -> (Packet<'i>, u32) {
+    fn push_rare(
+        &mut self,
+        input: Option<&'i [u8]>,
+        now: Timestamp,
+        index: u64,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        meta: Option<Box<FrameMeta>>,
+    ) {
         let payload = within(input, packet.transport.payload());
         let pktap = packet.pktap.map(|p| {
             let strings = [p.comm, p.effective_comm, p.interface].map(|s| within(input, s));
@@ -131,7 +139,7 @@ impl<'i> Batch<'i> {
                 _ => None,
             }
         });
-        match (payload, pktap) {
+        let (packet, copied) = match (payload, pktap) {
             (Some(payload), None | Some(Some(_))) => {
                 (rebind(packet, payload, pktap.flatten()), NOT_COPIED)
             }
@@ -158,7 +166,15 @@ impl<'i> Batch<'i> {
                 let pktap = packet.pktap.as_ref().map(empty_strings);
                 (rebind(packet, &[], pktap), at)
             }
-        }
+        };
+        self.packets.push(DetachedPacket {
+            now,
+            index,
+            ts,
+            packet,
+            copied,
+            meta,
+        });
     }
 
     /// Each packet in order, as the shard ingests it: in place, or pointed at its copied
