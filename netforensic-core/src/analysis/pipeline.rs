@@ -115,7 +115,9 @@ impl<'i> Batch<'i> {
     }
 
     /// The rare packets (PKTAP, or bytes not in the input): borrowed if every slice is in
-    /// the input, else copied into the arena.
+    /// the input, else copied into the arena. It pushes the packet itself, as `push` does:
+    /// returning the 160-byte packet to one common push instead cost 14 M more instructions
+    /// on the 100 MB file with 2 threads (a copy per packet on the common path too).
     #[inline(never)]
     fn push_rare(
         &mut self,
