@@ -152,6 +152,41 @@ mod tests {
     }
 
     #[test]
+    fn releases_whole_chunks_a_trail_behind_the_reader() {
+        // Sparse past the first records: no disk, and only the pages read are ever cached.
+        let (path, input) = mapped_capture("trail", 4096);
+        let len = TRAIL as usize + 3 * CHUNK + 5;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len as u64)
+            .unwrap();
+        let input = {
+            drop(input);
+            CaptureReader::open(&path).unwrap().shared_input().unwrap()
+        };
+        assert_eq!(input.bytes().len(), len);
+        let head = input.bytes()[..64].to_vec();
+        let mut behind = ReleaseBehind::default();
+        let trail = TRAIL + CHUNK as u64;
+        behind.advance(&input, trail - 1);
+        assert_eq!(behind.released, 0, "less than a chunk behind the trail");
+        behind.advance(&input, trail + 10);
+        assert_eq!(behind.released, CHUNK);
+        behind.advance(&input, trail + CHUNK as u64 - 1);
+        assert_eq!(behind.released, CHUNK, "whole chunks only");
+        assert!(!behind.done(len));
+        behind.advance(&input, u64::MAX);
+        assert_eq!(behind.released, len - len % CHUNK);
+        assert!(behind.done(len));
+        // Released pages read the same bytes again.
+        assert_eq!(&input.bytes()[..64], &head[..]);
+        assert_eq!(input.bytes()[len - 1], 0);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
     fn bytes_in_memory_need_nothing() {
         let input = SharedInput::in_memory(vec![1u8; 100].into());
         assert!(!input.is_mapped());
