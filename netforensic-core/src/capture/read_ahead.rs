@@ -69,7 +69,12 @@ fn read_chunks(
         let mut filled = 0;
         let mut failure = None;
         while filled < CHUNK {
-            match inner.read(chunk.get_mut(filled..).unwrap_or_default()) {
+            let space = chunk.get_mut(filled..).unwrap_or_default();
+            // A panic in the stream (a decompressor's bug) must read as a failure after the
+            // bytes before it, not as the end of the input: a cut capture would pass for whole.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(space)))
+                .unwrap_or_else(|_| Err(io::Error::other("the stream's reader panicked")));
+            match read {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -166,6 +171,30 @@ mod tests {
             assert_eq!(got, expected, "{len} bytes");
             assert_eq!(ahead.read(&mut [0; 4]).unwrap(), 0, "stays at its end");
         }
+    }
+
+    /// A stream that panics after its first bytes.
+    struct Panicking(bool);
+
+    impl Read for Panicking {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                panic!("decompressor bug");
+            }
+            out.fill(7);
+            Ok(out.len().min(10))
+        }
+    }
+
+    #[test]
+    fn a_panicking_stream_ends_in_an_error() {
+        let mut ahead = ReadAhead::start(Box::new(Panicking(false)))
+            .ok()
+            .expect("a thread");
+        let mut got = Vec::new();
+        let error = ahead.read_to_end(&mut got).unwrap_err();
+        assert_eq!(got, [7; 10], "the bytes before the panic");
+        assert_eq!(error.to_string(), "the stream's reader panicked");
     }
 
     #[test]
