@@ -181,18 +181,20 @@ impl<'a> JsonObject<'a> {
     /// A uid or Community ID: its characters need no escape (see [`IdText`]), so it is
     /// copied without the scan of [`push_str`].
     pub(crate) fn id_text<const N: usize>(&mut self, member: &[u8], text: &IdText<N>) {
-        self.out.extend_from_slice(member);
-        self.out.push(b'"');
-        self.out.extend_from_slice(text.as_bytes());
-        self.out.push(b'"');
+        self.unescaped(member, text.as_bytes());
     }
 
     /// One of the program's fixed names (protocol, state, name source): plain ASCII with
     /// nothing to escape (a test checks every one), so copied without the scan of [`push_str`].
     pub(crate) fn token(&mut self, member: &[u8], token: &'static str) {
+        self.unescaped(member, token.as_bytes());
+    }
+
+    /// A string member whose bytes are known to need no escape, copied as they are.
+    fn unescaped(&mut self, member: &[u8], text: &[u8]) {
         self.out.extend_from_slice(member);
         self.out.push(b'"');
-        self.out.extend_from_slice(token.as_bytes());
+        self.out.extend_from_slice(text);
         self.out.push(b'"');
     }
 
