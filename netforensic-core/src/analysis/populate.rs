@@ -37,11 +37,10 @@ pub(crate) fn populate_ahead(input: &SharedInput, read_position: &AtomicU64, sto
     let len = input.bytes().len();
     let mut at = 0usize;
     let mut behind = ReleaseBehind::default();
-    let mut filling = true;
     while !stop.load(Ordering::Relaxed) {
         let read = read_position.load(Ordering::Relaxed);
         behind.advance(input, read);
-        if !filling || at >= len || at as u64 > read.saturating_add(LEAD) {
+        if at >= len || at as u64 > read.saturating_add(LEAD) {
             if at >= len && behind.done(len) {
                 return;
             }
@@ -49,7 +48,8 @@ pub(crate) fn populate_ahead(input: &SharedInput, read_position: &AtomicU64, sto
             continue;
         }
         let end = at.saturating_add(CHUNK).min(len);
-        filling = input.populate(at..end);
+        // `at..end` lies inside the input: filling it cannot fail.
+        input.populate(at..end);
         at = end;
     }
 }
