@@ -13,7 +13,9 @@ mod populate;
 mod shard;
 mod stream;
 
-use crate::capture::{CaptureReader, CaptureSource, CaptureSummary, FrameMeta, SharedInput};
+use crate::capture::{
+    CaptureReader, CaptureSource, CaptureSummary, FrameMeta, SharedInput, StreamChunk,
+};
 use crate::correlate::CaptureEvidence;
 use crate::correlate::InCaptureStats;
 use crate::decode::{DecodeStats, Decoded, Decoder, Packet, Transport, TunnelCarrier};
@@ -269,6 +271,7 @@ pub const EPOCH_PACKETS: u64 = 1 << 16;
 
 /// Where [`read_packets`] hands the decoded packets.
 trait PacketSink {
+    /// One packet; `chunk`: the stream buffer its frame was read into (a stream only).
     fn packet(
         &mut self,
         now: Timestamp,
@@ -276,6 +279,7 @@ trait PacketSink {
         ts: Timestamp,
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
+        chunk: Option<&StreamChunk>,
     );
     /// Epoch `epoch` ends after the packets handed so far (network time `now`).
     fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary);
@@ -300,6 +304,7 @@ impl PacketSink for InlineSink<'_, '_> {
         ts: Timestamp,
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
+        _chunk: Option<&StreamChunk>,
     ) {
         self.shard.ingest(now, index, ts, packet, meta.as_deref());
     }
@@ -335,8 +340,9 @@ impl PacketSink for PooledSink<'_, '_, '_, '_> {
         ts: Timestamp,
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
+        chunk: Option<&StreamChunk>,
     ) {
-        self.pool.ingest(now, index, ts, packet, meta);
+        self.pool.ingest(now, index, ts, packet, meta, chunk);
     }
 
     fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary) {
@@ -383,7 +389,7 @@ fn read_packets(
             until_progress = PROGRESS_PACKETS;
         }
         until_progress -= 1;
-        let Some(frame) = reader.next_frame() else {
+        let Some((frame, chunk)) = reader.next_frame_in_chunk() else {
             break;
         };
         let ts = frame.ts;
@@ -391,13 +397,13 @@ fn read_packets(
             now = ts;
         }
         if let Decoded::Packet(packet) = decoder.decode(frame.link_type, ts, frame.data) {
-            sink.packet(now, frame.index, ts, &packet, frame.meta);
+            sink.packet(now, frame.index, ts, &packet, frame.meta, chunk);
         }
         // Zeek logs a UDP tunnel's outer connection beside the inner one, and counts the
         // packet there even when the inner packet was a held fragment or malformed.
         if let Some(carrier) = decoder.tunnel_carrier() {
             let outer = carrier_packet(&carrier);
-            sink.packet(now, frame.index | CARRIER_ID_BIT, ts, &outer, None);
+            sink.packet(now, frame.index | CARRIER_ID_BIT, ts, &outer, None, None);
         }
         until_mark -= 1;
         if until_mark == 0 {

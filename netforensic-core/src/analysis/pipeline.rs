@@ -5,14 +5,15 @@
 //!
 //! Packets cross threads in batches. When the input is held whole in memory (a mapped file),
 //! it outlives the workers, so a packet whose slices all lie in it travels as it is, borrowing
-//! the input: the shard ingests it in place, nothing is rebuilt. Other bytes (reassembled
-//! fragments, a decompressed or streamed input) are copied into the batch's arena once, so
-//! the reader's buffers can be reused at once, and the shard points the packet at them again;
-//! no packet needs an allocation of its own.
+//! the input: the shard ingests it in place, nothing is rebuilt. A packet of a stream (standard
+//! input, a decompressed file) lies in the stream's current buffer: the batch holds that buffer
+//! (shared, the reader moves on to another) and the shard points the packet at its bytes
+//! there. Other bytes (reassembled fragments) are copied into the batch's arena once. No
+//! packet needs an allocation of its own.
 
 use super::shard::{EpochOutput, Run, Shard, ShardOutput};
 use super::AnalysisOptions;
-use crate::capture::FrameMeta;
+use crate::capture::{FrameMeta, StreamChunk};
 use crate::decode::{Packet, PktapInfo, Transport};
 use crate::time::Timestamp;
 use std::net::IpAddr;
@@ -52,9 +53,14 @@ struct DetachedPacket<'i> {
 }
 
 const NOT_COPIED: u32 = u32::MAX;
+/// [`Copied::source`] of bytes copied into the batch's arena.
+const IN_ARENA: u32 = u32::MAX;
 
-/// Where the bytes of a packet that could not borrow the input are in the batch's arena.
+/// Where the bytes of a packet that could not borrow the input are: in one of the stream
+/// buffers the batch holds, or in its arena.
 struct Copied {
+    /// Index in [`Batch::chunks`], or [`IN_ARENA`].
+    source: u32,
     payload: Span,
     /// The PKTAP header's `comm`, `effective_comm` and `interface`.
     pktap: [Span; 3],
@@ -63,10 +69,25 @@ struct Copied {
 #[derive(Default)]
 struct Batch<'i> {
     arena: Vec<u8>,
+    /// Stream buffers that packets of this batch lie in (held until the shard is done).
+    chunks: Vec<StreamChunk>,
     packets: Vec<DetachedPacket<'i>>,
     copied: Vec<Copied>,
     /// After these packets, hand over the epoch (number, network time) that ends here.
     mark: Option<(u64, Timestamp)>,
+}
+
+/// Where `part` lies in `whole` (compared by address), if it does; empty slices always do.
+fn span_in(whole: &[u8], part: &[u8]) -> Option<Span> {
+    if part.is_empty() {
+        return Some(Span { start: 0, len: 0 });
+    }
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(start..start.checked_add(part.len())?)?;
+    Some(Span {
+        start,
+        len: part.len(),
+    })
 }
 
 /// `part` as a slice of `whole` (compared by address), if it is one; empty slices always are.
@@ -89,10 +110,13 @@ impl<'i> Batch<'i> {
         }
     }
 
-    /// Add a packet; `input` is the whole input when it is held in memory.
+    /// Add a packet; `input` is the whole input when it is held in memory, else `chunk` the
+    /// stream buffer the packet's frame was read into.
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         input: Option<&'i [u8]>,
+        chunk: Option<&StreamChunk>,
         now: Timestamp,
         index: u64,
         ts: Timestamp,
@@ -102,7 +126,7 @@ impl<'i> Batch<'i> {
         let payload = within(input, packet.transport.payload());
         let packet = match (payload, packet.pktap) {
             (Some(payload), None) => rebind(packet, payload, None),
-            _ => return self.push_rare(input, now, index, ts, packet, meta),
+            _ => return self.push_rare(input, chunk, now, index, ts, packet, meta),
         };
         self.packets.push(DetachedPacket {
             now,
@@ -114,14 +138,18 @@ impl<'i> Batch<'i> {
         });
     }
 
-    /// The rare packets (PKTAP, or bytes not in the input): borrowed if every slice is in
-    /// the input, else copied into the arena. It pushes the packet itself, as `push` does:
-    /// returning the 160-byte packet to one common push instead cost 14 M more instructions
-    /// on the 100 MB file with 2 threads (a copy per packet on the common path too).
+    /// The rare packets of a mapped input (PKTAP, bytes not in the input), and every packet
+    /// of a stream: borrowed if every slice is in the input, else located in the stream's
+    /// buffer (held by the batch), else copied into the arena. It pushes the packet itself,
+    /// as `push` does: returning the 160-byte packet to one common push instead cost 14 M
+    /// more instructions on the 100 MB file with 2 threads (a copy per packet on the common
+    /// path too).
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn push_rare(
         &mut self,
         input: Option<&'i [u8]>,
+        chunk: Option<&StreamChunk>,
         now: Timestamp,
         index: u64,
         ts: Timestamp,
@@ -146,22 +174,12 @@ impl<'i> Batch<'i> {
                 (rebind(packet, payload, pktap.flatten()), NOT_COPIED)
             }
             _ => {
-                let arena = &mut self.arena;
-                let mut copy = |bytes: &[u8]| {
-                    let start = arena.len();
-                    arena.extend_from_slice(bytes);
-                    Span {
-                        start,
-                        len: bytes.len(),
-                    }
-                };
-                let payload = copy(packet.transport.payload());
                 let strings = packet
                     .pktap
                     .map_or([&[][..]; 3], |p| [p.comm, p.effective_comm, p.interface]);
-                let copied = Copied {
-                    payload,
-                    pktap: strings.map(copy),
+                let copied = match chunk.and_then(|c| self.locate(c, packet, strings)) {
+                    Some(located) => located,
+                    None => self.copy(packet, strings),
                 };
                 self.copied.push(copied);
                 let at = u32::try_from(self.copied.len() - 1).unwrap_or(NOT_COPIED);
@@ -179,19 +197,71 @@ impl<'i> Batch<'i> {
         });
     }
 
-    /// Each packet in order, as the shard ingests it: in place, or pointed at its copied
-    /// bytes.
+    /// Where `packet`'s payload and PKTAP `strings` are in the stream buffer `chunk`, if all
+    /// are there; the batch then holds the buffer.
+    fn locate(
+        &mut self,
+        chunk: &StreamChunk,
+        packet: &Packet<'_>,
+        strings: [&[u8]; 3],
+    ) -> Option<Copied> {
+        let bytes = chunk.bytes();
+        let payload = span_in(bytes, packet.transport.payload())?;
+        let [a, b, c] = strings.map(|s| span_in(bytes, s));
+        let pktap = [a?, b?, c?];
+        // Consecutive packets mostly share a buffer: hold each once.
+        if !self.chunks.last().is_some_and(|last| last.same(chunk)) {
+            self.chunks.push(chunk.clone());
+        }
+        Some(Copied {
+            source: u32::try_from(self.chunks.len() - 1).ok()?,
+            payload,
+            pktap,
+        })
+    }
+
+    /// `packet`'s payload and PKTAP `strings` copied into the arena.
+    fn copy(&mut self, packet: &Packet<'_>, strings: [&[u8]; 3]) -> Copied {
+        let arena = &mut self.arena;
+        let mut copy = |bytes: &[u8]| {
+            let start = arena.len();
+            arena.extend_from_slice(bytes);
+            Span {
+                start,
+                len: bytes.len(),
+            }
+        };
+        Copied {
+            source: IN_ARENA,
+            payload: copy(packet.transport.payload()),
+            pktap: strings.map(copy),
+        }
+    }
+
+    /// Each packet in order, as the shard ingests it: in place, or pointed at its bytes in a
+    /// stream buffer or the arena.
     fn each(&self, mut f: impl FnMut(&DetachedPacket<'i>, &Packet<'_>)) {
         for detached in &self.packets {
             match self.copied.get(detached.copied as usize) {
                 None => f(detached, &detached.packet),
-                Some(copied) => f(detached, &copied.attach(&detached.packet, &self.arena)),
+                Some(copied) => {
+                    let bytes = match copied.source {
+                        IN_ARENA => &self.arena[..],
+                        chunk => self
+                            .chunks
+                            .get(chunk as usize)
+                            .map(StreamChunk::bytes)
+                            .unwrap_or_default(),
+                    };
+                    f(detached, &copied.attach(&detached.packet, bytes))
+                }
             }
         }
     }
 
     fn clear(&mut self) {
         self.arena.clear();
+        self.chunks.clear();
         self.packets.clear();
         self.copied.clear();
     }
@@ -227,10 +297,11 @@ fn empty_strings<'i>(p: &PktapInfo<'_>) -> PktapInfo<'i> {
 }
 
 impl Copied {
-    /// `packet` (with empty slices) pointed at its bytes in `arena`.
-    fn attach<'a>(&self, packet: &Packet<'_>, arena: &'a [u8]) -> Packet<'a> {
+    /// `packet` (with empty slices) pointed at its bytes in `source` (a stream buffer or the
+    /// arena).
+    fn attach<'a>(&self, packet: &Packet<'_>, source: &'a [u8]) -> Packet<'a> {
         let bytes = |span: Span| -> &'a [u8] {
-            arena
+            source
                 .get(span.start..span.start.saturating_add(span.len))
                 .unwrap_or_default()
         };
@@ -377,6 +448,8 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
         done
     }
 
+    /// Hand a packet to the shard of its connection; `chunk`: the stream buffer its frame
+    /// was read into, if the input is a stream.
     pub fn ingest(
         &mut self,
         now: Timestamp,
@@ -384,12 +457,13 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
         ts: Timestamp,
         packet: &Packet<'_>,
         meta: Option<Box<FrameMeta>>,
+        chunk: Option<&StreamChunk>,
     ) {
         let shard = shard_of(packet, self.senders.len());
         let Some(batch) = self.pending.get_mut(shard) else {
             return;
         };
-        batch.push(self.input, now, index, ts, packet, meta);
+        batch.push(self.input, chunk, now, index, ts, packet, meta);
         if batch.packets.len() >= BATCH_PACKETS {
             let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let full = std::mem::replace(batch, fresh);
@@ -501,7 +575,7 @@ mod tests {
     fn copied_packets_come_back_whole() {
         let original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, b"hello");
         let mut batch = Batch::default();
-        batch.push(None, Timestamp(5), 3, Timestamp(4), &original, None);
+        batch.push(None, None, Timestamp(5), 3, Timestamp(4), &original, None);
         assert_eq!(batch.packets[0].copied, 0);
         assert_eq!(delivered(&batch), [format!("{original:?}")]);
     }
@@ -518,7 +592,15 @@ mod tests {
         }
         let mut batch = Batch::default();
         for (i, packet) in [first, plain, third].iter().enumerate() {
-            batch.push(None, Timestamp(5), i as u64, Timestamp(4), packet, None);
+            batch.push(
+                None,
+                None,
+                Timestamp(5),
+                i as u64,
+                Timestamp(4),
+                packet,
+                None,
+            );
         }
         // The packet without PKTAP header has nothing to copy (an empty payload).
         assert_eq!(batch.copied.len(), 2);
@@ -535,12 +617,20 @@ mod tests {
         let mut original = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
         original.pktap = None;
         let mut batch = Batch::default();
-        batch.push(input, Timestamp(5), 3, Timestamp(4), &original, None);
+        batch.push(input, None, Timestamp(5), 3, Timestamp(4), &original, None);
         let mut with_pktap = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
         if let Some(p) = with_pktap.pktap.as_mut() {
             (p.comm, p.effective_comm, p.interface) = (&bytes[9..13], &bytes[13..19], &[]);
         }
-        batch.push(input, Timestamp(5), 4, Timestamp(4), &with_pktap, None);
+        batch.push(
+            input,
+            None,
+            Timestamp(5),
+            4,
+            Timestamp(4),
+            &with_pktap,
+            None,
+        );
         assert!(batch.copied.is_empty() && batch.arena.is_empty());
         let payload = batch.packets[0].packet.transport.payload();
         assert_eq!(payload.as_ptr(), bytes[2..].as_ptr());
@@ -548,6 +638,51 @@ mod tests {
             delivered(&batch),
             [format!("{original:?}"), format!("{with_pktap:?}")]
         );
+    }
+
+    /// A stream's packets are not copied: the batch holds the buffer they lie in (once for
+    /// consecutive packets) and points them at it; bytes elsewhere are still copied.
+    #[test]
+    fn stream_packets_are_located_in_their_buffer() {
+        let first = StreamChunk::holding(b"..hello..worldcurlhelperen0".to_vec());
+        let second = StreamChunk::holding(b"again".to_vec());
+        let elsewhere = b"reassembled".to_vec();
+        let bytes = first.bytes();
+        let mut one = tcp([10, 0, 0, 1], 5000, [192, 0, 2, 9], 443, &bytes[2..7]);
+        if let Some(p) = one.pktap.as_mut() {
+            (p.comm, p.effective_comm, p.interface) =
+                (&bytes[14..18], &bytes[18..24], &bytes[24..]);
+        }
+        let mut two = tcp([10, 0, 0, 2], 5001, [192, 0, 2, 9], 443, &bytes[9..14]);
+        two.pktap = None;
+        let mut three = tcp([10, 0, 0, 3], 5002, [192, 0, 2, 9], 443, second.bytes());
+        three.pktap = None;
+        let mut four = tcp([10, 0, 0, 4], 5003, [192, 0, 2, 9], 443, &elsewhere);
+        four.pktap = None;
+        let mut batch = Batch::default();
+        let sent = [
+            (one, &first),
+            (two, &first),
+            (three, &second),
+            (four, &second),
+        ];
+        for (i, (packet, chunk)) in sent.iter().enumerate() {
+            batch.push(
+                None,
+                Some(chunk),
+                Timestamp(5),
+                i as u64,
+                Timestamp(4),
+                packet,
+                None,
+            );
+        }
+        assert_eq!(batch.chunks.len(), 2);
+        assert_eq!(batch.arena, elsewhere);
+        let originals = [one, two, three, four].map(|p| format!("{p:?}"));
+        assert_eq!(delivered(&batch), originals);
+        batch.clear();
+        assert!(batch.chunks.is_empty());
     }
 
     #[test]
@@ -560,6 +695,7 @@ mod tests {
         let mut batch = Batch::default();
         batch.push(
             Some(&bytes[..]),
+            None,
             Timestamp(5),
             3,
             Timestamp(4),

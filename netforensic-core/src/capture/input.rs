@@ -19,10 +19,44 @@ enum Bytes {
     },
     Stream {
         reader: Box<dyn Read + Send>,
-        buf: Vec<u8>,
+        /// Shared with the packets handed to shard workers, which borrow their bytes from it
+        /// ([`StreamChunk`]): written only while nobody else holds it, else the window moves
+        /// to another buffer.
+        buf: StreamChunk,
         /// Valid bytes in `buf`.
         len: usize,
+        /// Buffers left while still held elsewhere, reused once their last holder lets go.
+        spare: Vec<StreamChunk>,
     },
+}
+
+/// Buffers of a stream kept for reuse (each [`STREAM_CHUNK`] bytes or more): about what the
+/// shard workers' batches hold at once, so a fresh buffer (zeroed, page-faulted in) is rare.
+const SPARE_BUFFERS: usize = 24;
+
+/// A stream's buffer, shared: packets whose bytes lie in it cross to other threads holding
+/// it, instead of being copied (see `analysis::pipeline`).
+#[derive(Clone)]
+pub(crate) struct StreamChunk(Arc<Vec<u8>>);
+
+impl StreamChunk {
+    fn zeroed(len: usize) -> Self {
+        StreamChunk(Arc::new(vec![0; len]))
+    }
+
+    /// A buffer holding `bytes` (tests of the code that hands packets over).
+    #[cfg(test)]
+    pub(crate) fn holding(bytes: Vec<u8>) -> Self {
+        StreamChunk(Arc::new(bytes))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub(crate) fn same(&self, other: &StreamChunk) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 pub(crate) struct Input {
@@ -79,8 +113,9 @@ impl Input {
         Input {
             bytes: Bytes::Stream {
                 reader,
-                buf: Vec::new(),
+                buf: StreamChunk::zeroed(0),
                 len: 0,
+                spare: Vec::new(),
             },
             base: 0,
             eof: false,
@@ -110,7 +145,15 @@ impl Input {
         match &self.bytes {
             Bytes::Empty => &[],
             Bytes::Whole { input, .. } => input.bytes(),
-            Bytes::Stream { buf, len, .. } => buf.get(..*len).unwrap_or_default(),
+            Bytes::Stream { buf, len, .. } => buf.bytes().get(..*len).unwrap_or_default(),
+        }
+    }
+
+    /// The buffer of a stream, which the window's bytes are in.
+    pub(crate) fn stream_chunk(&self) -> Option<&StreamChunk> {
+        match &self.bytes {
+            Bytes::Stream { buf, .. } => Some(buf),
+            _ => None,
         }
     }
 
@@ -169,20 +212,25 @@ impl Input {
 
     /// Make `need` bytes from absolute offset `at` available if the input has them; returns
     /// how many bytes from `at` are held afterwards. A stream may drop everything before `at`.
+    /// A refill reads until the buffer is full (or the stream ends): a buffer handed to other
+    /// threads is not written again, so a partly filled one would be wasted.
     pub(crate) fn fill(&mut self, at: u64, need: usize) -> usize {
         let held = self.from(at).len();
         if held >= need || self.eof {
             return held;
         }
-        let Bytes::Stream { reader, buf, len } = &mut self.bytes else {
+        let Bytes::Stream {
+            reader,
+            buf,
+            len,
+            spare,
+        } = &mut self.bytes
+        else {
             return held;
         };
-        let Some(rel) = at
-            .checked_sub(self.base)
-            .and_then(|r| usize::try_from(r).ok())
-        else {
+        if at < self.base {
             return 0;
-        };
+        }
         let need = need.min(STREAM_BUFFER_MAX);
         // A position past the bytes held: drop them and skip the stream forward.
         let held_end = self.base + *len as u64;
@@ -198,20 +246,51 @@ impl Input {
                 return 0;
             }
         }
-        // Keep the buffer's start at `at` when the request would not fit otherwise.
-        if rel.saturating_add(need) > buf.len() {
-            let keep_from = rel.min(*len);
-            buf.copy_within(keep_from..*len, 0);
-            *len -= keep_from;
-            self.base += keep_from as u64;
-            let want = need.max(STREAM_CHUNK).next_multiple_of(STREAM_CHUNK);
-            if buf.len() < want {
-                buf.resize(want.min(STREAM_BUFFER_MAX), 0);
+        let rel = usize::try_from(at - self.base)
+            .unwrap_or(usize::MAX)
+            .min(*len);
+        let writable = Arc::get_mut(&mut buf.0).is_some();
+        if !writable || rel.saturating_add(need) > buf.bytes().len() {
+            // Move the bytes from `at` on to the start of a buffer that may be written and
+            // holds the request: this one if nobody else holds it, else another.
+            let want = need
+                .max(STREAM_CHUNK)
+                .next_multiple_of(STREAM_CHUNK)
+                .min(STREAM_BUFFER_MAX);
+            let kept = *len - rel;
+            if let Some(own) = Arc::get_mut(&mut buf.0) {
+                own.copy_within(rel..rel + kept, 0);
+                if own.len() < want {
+                    own.resize(want, 0);
+                }
+            } else {
+                let free = spare
+                    .iter()
+                    .position(|b| Arc::strong_count(&b.0) == 1 && b.bytes().len() >= want);
+                let mut fresh = match free {
+                    Some(i) => spare.swap_remove(i),
+                    None => StreamChunk::zeroed(want),
+                };
+                if let (Some(to), Some(from)) = (
+                    Arc::get_mut(&mut fresh.0).and_then(|f| f.get_mut(..kept)),
+                    buf.bytes().get(rel..rel + kept),
+                ) {
+                    to.copy_from_slice(from);
+                }
+                let left = std::mem::replace(buf, fresh);
+                if spare.len() < SPARE_BUFFERS {
+                    spare.push(left);
+                }
             }
+            *len = kept;
+            self.base += rel as u64;
         }
         let rel = usize::try_from(at - self.base).unwrap_or(usize::MAX);
-        while len.saturating_sub(rel) < need && *len < buf.len() {
-            let Some(space) = buf.get_mut(*len..) else {
+        let Some(own) = Arc::get_mut(&mut buf.0) else {
+            return len.saturating_sub(rel);
+        };
+        while *len < own.len() {
+            let Some(space) = own.get_mut(*len..) else {
                 break;
             };
             match reader.read(space) {
@@ -371,5 +450,57 @@ mod tests {
         assert_eq!(input.fill(end, 100), 4);
         assert!(input.is_complete());
         assert_eq!(input.end(), data.len() as u64);
+    }
+
+    /// A buffer held elsewhere (by packets handed to a shard) is never written again: the
+    /// window moves to another buffer, and buffers let go of are reused.
+    #[test]
+    fn a_held_stream_buffer_is_left_as_it_is() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(5 * STREAM_CHUNK + 123).collect();
+        let mut input = Input::stream(Box::new(Trickle(std::io::Cursor::new(data.clone()))));
+        assert_eq!(
+            input.fill(0, 10),
+            STREAM_CHUNK,
+            "a refill reads until the buffer is full"
+        );
+        let held = input
+            .stream_chunk()
+            .cloned()
+            .expect("a stream has a buffer");
+        let before = held.bytes().to_vec();
+        // A record straddling the buffer's end: its first bytes move with it.
+        let at = STREAM_CHUNK as u64 - 5;
+        assert!(input.fill(at, 20) >= 20);
+        assert_eq!(
+            input.slice(at, 20),
+            Some(&data[at as usize..at as usize + 20])
+        );
+        let second = input.stream_chunk().cloned().expect("a buffer");
+        assert!(!second.same(&held));
+        assert_eq!(held.bytes(), &before[..]);
+        // Nothing holds either buffer now: the current one slides in place, the first waits
+        // as a spare.
+        drop(held);
+        drop(second);
+        let at = input.end() - 3;
+        assert!(input.fill(at, 10) >= 10);
+        assert_eq!(
+            input.slice(at, 10),
+            Some(&data[at as usize..at as usize + 10])
+        );
+        let Bytes::Stream { spare, .. } = &input.bytes else {
+            panic!("a stream")
+        };
+        assert_eq!(spare.len(), 1);
+        // To the end, with every buffer held as a shard would hold it (the spare is reused).
+        let mut kept = Vec::new();
+        let mut at = input.end() - 1;
+        while !input.is_complete() {
+            kept.push(input.stream_chunk().cloned());
+            input.fill(at, 2);
+            at = input.end().saturating_sub(1);
+        }
+        assert_eq!(input.end(), data.len() as u64);
+        assert_eq!(input.from(at), &data[at as usize..]);
     }
 }

@@ -28,6 +28,7 @@ mod reader;
 pub use digest::{sha256_file, HashingReader, Sha256Handle};
 pub use endian::ByteOrder;
 pub use input::SharedInput;
+pub(crate) use input::StreamChunk;
 pub use reader::CaptureReader;
 
 use crate::time::Timestamp;

@@ -2,7 +2,7 @@
 //! [`Damage`] entries and resynchronises, and lends out one [`Frame`] at a time.
 
 use super::endian::ByteOrder;
-use super::input::{Input, SharedInput, GZIP_MAGIC};
+use super::input::{Input, SharedInput, StreamChunk, GZIP_MAGIC};
 use super::limits::{
     MAX_DAMAGE_ENTRIES, MAX_DARWIN_PROCESSES, MAX_INTERFACES_PER_SECTION, MAX_NAME_RECORDS,
     MAX_RECORD_LEN, STREAM_CHUNK,
@@ -170,24 +170,44 @@ impl CaptureReader {
     /// The next packet record, or `None` at the end of input. Damage met on the way is
     /// recorded in [`CaptureReader::summary`] and skipped.
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        let loc = self.next_loc()?;
+        Some(self.frame_at(loc))
+    }
+
+    /// [`CaptureReader::next_frame`], with the stream buffer the frame's bytes are in (none
+    /// for a file or bytes held whole): packets handed to other threads can hold it rather
+    /// than copy their bytes.
+    pub(crate) fn next_frame_in_chunk(&mut self) -> Option<(Frame<'_>, Option<&StreamChunk>)> {
+        let loc = self.next_loc()?;
+        Some((self.frame_at(loc), self.input.stream_chunk()))
+    }
+
+    /// Where the next packet record is (counted), or `None` at the end of input.
+    #[inline]
+    fn next_loc(&mut self) -> Option<FrameLoc> {
         let short_way = match (&self.pending, self.state) {
             (None, State::Pcap(layout)) => self.whole_pcap_record(&layout),
             (None, State::Pcapng) => self.whole_enhanced_packet(),
             _ => None,
         };
-        let loc = match short_way {
-            Some(loc) => loc,
+        match short_way {
+            Some(loc) => Some(loc),
             None => match self.pending.take() {
-                Some(loc) => loc,
-                None => self.advance()?,
+                Some(loc) => Some(loc),
+                None => self.advance(),
             },
-        };
+        }
+    }
+
+    /// The frame at `loc`, just found by [`CaptureReader::next_loc`].
+    #[inline]
+    fn frame_at(&self, loc: FrameLoc) -> Frame<'_> {
         let index = self.summary.packets.saturating_sub(1);
         let data = self
             .input
             .slice(loc.data_at, loc.data_len)
             .unwrap_or_default();
-        Some(Frame {
+        Frame {
             index,
             offset: loc.offset,
             ts: Timestamp(loc.ts),
@@ -196,7 +216,7 @@ impl CaptureReader {
             orig_len: loc.orig_len,
             data,
             meta: loc.meta,
-        })
+        }
     }
 
     /// The pcap record at the current position when it is the common case: a good header and
