@@ -185,7 +185,7 @@ fn run_shards(
             mapped: reader.shared_input().filter(SharedInput::is_mapped),
             release: ReleaseBehind::default(),
         };
-        read_packets(reader, decoder, options, &mut sink, None);
+        read_packets::<false>(reader, decoder, options, &mut sink, None);
         (vec![sink.shard.finish()], Vec::new())
     } else {
         let read_position = AtomicU64::new(0);
@@ -204,7 +204,12 @@ fn run_shards(
                 merger,
                 marks: EpochMarks::default(),
             };
-            read_packets(reader, decoder, options, &mut sink, Some(&read_position));
+            let position = Some(&read_position);
+            if input.is_some() {
+                read_packets::<false>(reader, decoder, options, &mut sink, position);
+            } else {
+                read_packets::<true>(reader, decoder, options, &mut sink, position);
+            }
             read_done.store(true, Ordering::Relaxed);
             let now = SummaryMark::of(reader.summary());
             let (shards, epochs) = sink.pool.finish();
@@ -366,8 +371,9 @@ impl PacketSink for PooledSink<'_, '_, '_, '_> {
 /// Frame and decode every packet, handing each decoded one to `sink` with the capture's
 /// network time (latest packet time so far) and its index in the input; mark an epoch every
 /// `options.epoch_packets` packets; publish progress (and the offset read so far to
-/// `position`, for [`populate`]).
-fn read_packets(
+/// `position`, for [`populate`]). `STREAM`: hand each packet the stream buffer its frame was
+/// read into (workers hold it rather than copy the packet's bytes).
+fn read_packets<const STREAM: bool>(
     reader: &mut CaptureReader,
     decoder: &mut Decoder,
     options: &AnalysisOptions,
@@ -389,21 +395,18 @@ fn read_packets(
             until_progress = PROGRESS_PACKETS;
         }
         until_progress -= 1;
-        let Some((frame, chunk)) = reader.next_frame_in_chunk() else {
-            break;
-        };
-        let ts = frame.ts;
-        if ts > now {
-            now = ts;
-        }
-        if let Decoded::Packet(packet) = decoder.decode(frame.link_type, ts, frame.data) {
-            sink.packet(now, frame.index, ts, &packet, frame.meta, chunk);
-        }
-        // Zeek logs a UDP tunnel's outer connection beside the inner one, and counts the
-        // packet there even when the inner packet was a held fragment or malformed.
-        if let Some(carrier) = decoder.tunnel_carrier() {
-            let outer = carrier_packet(&carrier);
-            sink.packet(now, frame.index | CARRIER_ID_BIT, ts, &outer, None, None);
+        // A mapped file's frames have no stream buffer: its path stays the plain walk (a
+        // tuple of frame and buffer cost a copy of the frame per packet).
+        if STREAM {
+            let Some((frame, chunk)) = reader.next_frame_in_chunk() else {
+                break;
+            };
+            hand_over(decoder, sink, &mut now, frame, chunk);
+        } else {
+            let Some(frame) = reader.next_frame() else {
+                break;
+            };
+            hand_over(decoder, sink, &mut now, frame, None);
         }
         until_mark -= 1;
         if until_mark == 0 {
@@ -414,6 +417,31 @@ fn read_packets(
                 break;
             }
         }
+    }
+}
+
+/// Decode one frame and hand its packet to `sink`, advancing the network time `now`.
+#[inline(always)]
+fn hand_over(
+    decoder: &mut Decoder,
+    sink: &mut impl PacketSink,
+    now: &mut Timestamp,
+    frame: crate::capture::Frame<'_>,
+    chunk: Option<&StreamChunk>,
+) {
+    let ts = frame.ts;
+    if ts > *now {
+        *now = ts;
+    }
+    // By reference: moving the packet out of the result was a 160-byte copy per packet.
+    if let Decoded::Packet(packet) = &decoder.decode(frame.link_type, ts, frame.data) {
+        sink.packet(*now, frame.index, ts, packet, frame.meta, chunk);
+    }
+    // Zeek logs a UDP tunnel's outer connection beside the inner one, and counts the
+    // packet there even when the inner packet was a held fragment or malformed.
+    if let Some(carrier) = decoder.tunnel_carrier() {
+        let outer = carrier_packet(&carrier);
+        sink.packet(*now, frame.index | CARRIER_ID_BIT, ts, &outer, None, None);
     }
 }
 

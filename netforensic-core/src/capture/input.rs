@@ -12,11 +12,7 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 enum Bytes {
     Empty,
     /// A mapped file or bytes in memory.
-    Whole {
-        input: SharedInput,
-        /// Cache lines up to here were requested ([`Input::prefetch_ahead`]).
-        prefetched: u64,
-    },
+    Whole(SharedInput),
     Stream {
         reader: Box<dyn Read + Send>,
         /// Shared with the packets handed to shard workers, which borrow their bytes from it
@@ -63,6 +59,8 @@ pub(crate) struct Input {
     bytes: Bytes,
     /// Absolute offset of the window's first byte.
     base: u64,
+    /// Cache lines up to this absolute offset were requested ([`Input::prefetch_ahead`]).
+    prefetched: u64,
     /// A stream has reported its end (or failed).
     eof: bool,
     /// A read error that ended a stream early.
@@ -75,23 +73,18 @@ impl Input {
     }
 
     pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
-        Self::whole(Bytes::Whole {
-            input: SharedInput(Held::Map(Arc::new(map))),
-            prefetched: 0,
-        })
+        Self::whole(Bytes::Whole(SharedInput(Held::Map(Arc::new(map)))))
     }
 
     pub(crate) fn in_memory(bytes: Arc<[u8]>) -> Self {
-        Self::whole(Bytes::Whole {
-            input: SharedInput::in_memory(bytes),
-            prefetched: 0,
-        })
+        Self::whole(Bytes::Whole(SharedInput::in_memory(bytes)))
     }
 
     fn whole(bytes: Bytes) -> Self {
         Input {
             bytes,
             base: 0,
+            prefetched: 0,
             eof: true,
             read_error: None,
         }
@@ -118,6 +111,7 @@ impl Input {
                 spare: Vec::new(),
             },
             base: 0,
+            prefetched: 0,
             eof: false,
             read_error: None,
         }
@@ -135,7 +129,7 @@ impl Input {
     /// slices of it, so they can be handed to other threads by position instead of copied.
     pub(crate) fn shared(&self) -> Option<SharedInput> {
         match &self.bytes {
-            Bytes::Whole { input, .. } => Some(input.clone()),
+            Bytes::Whole(input) => Some(input.clone()),
             _ => None,
         }
     }
@@ -144,7 +138,7 @@ impl Input {
     pub(crate) fn window(&self) -> &[u8] {
         match &self.bytes {
             Bytes::Empty => &[],
-            Bytes::Whole { input, .. } => input.bytes(),
+            Bytes::Whole(input) => input.bytes(),
             Bytes::Stream { buf, len, .. } => buf.bytes().get(..*len).unwrap_or_default(),
         }
     }
@@ -171,27 +165,43 @@ impl Input {
         self.base + self.window().len() as u64
     }
 
-    /// Walking a mapped file's records is bound by memory latency (each record header is a
-    /// cache miss, even with the kernel's read-ahead): request every cache line a distance
-    /// ahead of the reader. Cheap to call per record; nothing for streams (their buffer was
-    /// just written by `read`, so it is in cache).
+    /// Walking records is bound by memory latency: each record header is a cache miss, in a
+    /// mapped file even with the kernel's read-ahead, and in a stream's buffer too (the
+    /// kernel copies large reads past the cache: a pcapng block's trailing length took half
+    /// the walk's samples on standard input). Request every cache line a distance ahead of
+    /// the reader. Cheap to call per record.
     #[inline]
     pub(crate) fn prefetch_ahead(&mut self, at: u64) {
-        let Bytes::Whole { input, prefetched } = &mut self.bytes else {
-            return;
-        };
-        let map = input.bytes();
         // Every cache line between the last one requested and `at`'s, a distance ahead
-        // (none past the end of the input).
+        // (none past the bytes held).
         let until = at.saturating_add(PREFETCH_DISTANCE);
-        let mut line = (*prefetched).max(at) & !63;
-        let in_map = until.min(map.len() as u64);
-        while line < in_map {
-            // `line < map.len()`: the address is inside the map.
-            prefetch(map.as_ptr().wrapping_add(line as usize));
-            line += 64;
+        match &self.bytes {
+            Bytes::Whole(input) => {
+                let map = input.bytes();
+                let mut line = self.prefetched.max(at) & !63;
+                let in_map = until.min(map.len() as u64);
+                while line < in_map {
+                    // `line < map.len()`: the address is inside the map.
+                    prefetch(map.as_ptr().wrapping_add(line as usize));
+                    line += 64;
+                }
+                self.prefetched = line.max(until.next_multiple_of(64));
+            }
+            Bytes::Stream { buf, len, .. } => {
+                // As offsets in the buffer; bytes past the ones held come with a later
+                // refill, and are requested then.
+                let start = self.base;
+                let mut line = (self.prefetched.max(at) & !63).max(start) - start;
+                let held_until = until.min(start + *len as u64).saturating_sub(start);
+                while line < held_until {
+                    // `line < len`: the address is inside the buffer.
+                    prefetch(buf.bytes().as_ptr().wrapping_add(line as usize));
+                    line += 64;
+                }
+                self.prefetched = start + line;
+            }
+            Bytes::Empty => {}
         }
-        *prefetched = line.max(until.next_multiple_of(64));
     }
 
     /// The `len` bytes at absolute offset `at`, if held.
