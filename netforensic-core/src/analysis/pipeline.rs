@@ -22,6 +22,10 @@ use std::sync::mpsc;
 /// Packets per batch: large enough that channel traffic is negligible, small enough that a
 /// batch stays in cache-friendly size and memory stays bounded.
 const BATCH_PACKETS: usize = 2048;
+/// Stream buffers one batch may hold before it is handed over: each holds at least one
+/// record, up to 16 MiB, so the memory a batch keeps alive is bounded by buffers, not only by
+/// packets (an ordinary batch spans 2-4 of the 1 MiB buffers).
+const BATCH_CHUNKS: usize = 8;
 /// Batches in flight per shard before the reader waits (bounds memory on fast inputs), when
 /// batches carry packets by position (a few hundred kilobytes each): enough queued work that
 /// the shards keep running while the reader thread names and writes out an epoch (with 4,
@@ -464,7 +468,7 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
             return;
         };
         batch.push(self.input, chunk, now, index, ts, packet, meta);
-        if batch.packets.len() >= BATCH_PACKETS {
+        if batch.packets.len() >= BATCH_PACKETS || batch.chunks.len() >= BATCH_CHUNKS {
             let fresh = self.recycled.try_recv().unwrap_or_else(|_| Batch::new());
             let full = std::mem::replace(batch, fresh);
             if let Some(sender) = self.senders.get(shard) {

@@ -26,8 +26,8 @@ enum Bytes {
     },
 }
 
-/// Buffers of a stream kept for reuse (each [`STREAM_CHUNK`] bytes or more): about what the
-/// shard workers' batches hold at once, so a fresh buffer (zeroed, page-faulted in) is rare.
+/// Buffers of a stream kept for reuse (each [`STREAM_CHUNK`] bytes): about what the shard
+/// workers' batches hold at once, so a fresh buffer (zeroed, page-faulted in) is rare.
 const SPARE_BUFFERS: usize = 24;
 
 /// A stream's buffer, shared: packets whose bytes lie in it cross to other threads holding
@@ -288,7 +288,8 @@ impl Input {
                     to.copy_from_slice(from);
                 }
                 let left = std::mem::replace(buf, fresh);
-                if spare.len() < SPARE_BUFFERS {
+                // Buffers grown for a huge record are not kept: spares stay SPARE_BUFFERS MiB.
+                if spare.len() < SPARE_BUFFERS && left.bytes().len() == STREAM_CHUNK {
                     spare.push(left);
                 }
             }
@@ -512,5 +513,34 @@ mod tests {
         }
         assert_eq!(input.end(), data.len() as u64);
         assert_eq!(input.from(at), &data[at as usize..]);
+    }
+
+    /// A buffer grown for a record larger than a chunk is let go, not kept as a spare: spares
+    /// stay one chunk each however large the records of a hostile stream are.
+    #[test]
+    fn buffers_grown_for_huge_records_are_not_kept() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(8 * STREAM_CHUNK).collect();
+        let mut input = Input::stream(Box::new(std::io::Cursor::new(data.clone())));
+        input.fill(0, 10);
+        let mut held = vec![input.stream_chunk().cloned()];
+        // A 3-chunk record: the window moves to a buffer of 3 chunks.
+        let at = STREAM_CHUNK as u64 - 1;
+        assert!(input.fill(at, 3 * STREAM_CHUNK) >= 3 * STREAM_CHUNK);
+        assert_eq!(
+            input.slice(at, 8),
+            Some(&data[at as usize..at as usize + 8])
+        );
+        held.push(input.stream_chunk().cloned());
+        let at = input.end() - 1;
+        input.fill(at, 10);
+        let Bytes::Stream { spare, .. } = &input.bytes else {
+            panic!("a stream")
+        };
+        assert_eq!(spare.len(), 1);
+        assert!(spare.iter().all(|b| b.bytes().len() == STREAM_CHUNK));
+        assert_eq!(
+            input.slice(at, 10),
+            Some(&data[at as usize..at as usize + 10])
+        );
     }
 }
