@@ -64,7 +64,7 @@ impl Shard {
         packet: &Packet<'_>,
         meta: Option<&FrameMeta>,
     ) {
-        let Some(touch) = self.flows.ingest_at(now, ts, index, packet) else {
+        let Some((touch, _)) = self.flows.ingest_at(now, ts, index, packet) else {
             return;
         };
         if meta.is_some() || packet.pktap.is_some() {
