@@ -7,9 +7,9 @@ use super::AnalysisOptions;
 use crate::capture::FrameMeta;
 use crate::correlate::InCaptureEvidence;
 use crate::decode::{Packet, Transport};
-use crate::dns::{DnsRecord, DnsStats, DnsTracker, Resolution};
-use crate::flow::{Connection, FlowTable};
-use crate::naming::{InFlowName, NameSniffer};
+use crate::dns::{DnsRecord, DnsSlot, DnsStats, DnsTracker, Resolution};
+use crate::flow::{ConnSlot, Connection, FlowId, FlowTable};
+use crate::naming::{InFlowName, NameSniffer, SniffSlot};
 use crate::time::Timestamp;
 use ahash::AHashSet;
 
@@ -26,8 +26,30 @@ pub(crate) enum Run {
     Streamed,
 }
 
+/// A connection's state in the payload inspectors, kept in its flow table entry so that a
+/// packet costs one hash lookup for the table and the inspectors together.
+#[derive(Default)]
+struct Inspect {
+    dns: DnsSlot,
+    names: SniffSlot,
+}
+
+/// Allocated at the first payload an inspector looks at: an entry of the flow table grows by
+/// one pointer only (many connections carry no payload).
+#[derive(Default)]
+pub(crate) struct InspectSlot(Option<Box<Inspect>>);
+
+impl ConnSlot for InspectSlot {
+    fn wanted_at_end(&self) -> bool {
+        // Only DNS logs something when a connection ends: its unanswered queries.
+        self.0
+            .as_ref()
+            .is_some_and(|inspect| inspect.dns.has_unlogged())
+    }
+}
+
 pub(crate) struct Shard {
-    pub flows: FlowTable,
+    pub flows: FlowTable<InspectSlot>,
     pub dns: DnsTracker,
     pub names: NameSniffer,
     pub evidence: InCaptureEvidence,
@@ -40,7 +62,7 @@ pub(crate) struct Shard {
 impl Shard {
     pub fn new(options: &AnalysisOptions, run: Run) -> Self {
         Shard {
-            flows: FlowTable::new(options.flow_config),
+            flows: FlowTable::with_slots(options.flow_config),
             dns: match run {
                 Run::Whole => DnsTracker::new(),
                 Run::Streamed => DnsTracker::resolutions_only(),
@@ -64,7 +86,7 @@ impl Shard {
         packet: &Packet<'_>,
         meta: Option<&FrameMeta>,
     ) {
-        let Some(touch) = self.flows.ingest_at(now, ts, index, packet) else {
+        let Some((touch, slot)) = self.flows.ingest_at(now, ts, index, packet) else {
             return;
         };
         if meta.is_some() || packet.pktap.is_some() {
@@ -76,11 +98,18 @@ impl Shard {
             _ => (None, &[][..]),
         };
         if !payload.is_empty() {
-            if self.track_dns {
-                self.dns.observe(&touch, ts, tcp_seq, payload);
-            }
-            if self.track_names {
-                self.names.observe(&touch, ts, tcp_seq, payload);
+            let dns = self.track_dns && DnsTracker::looks_at(&touch);
+            let names = self.track_names && NameSniffer::looks_at(&touch);
+            if dns || names {
+                let inspect = slot.0.get_or_insert_with(Box::default);
+                if dns {
+                    self.dns
+                        .observe_in(&mut inspect.dns, &touch, ts, tcp_seq, payload);
+                }
+                if names {
+                    self.names
+                        .observe_in(&mut inspect.names, &touch, ts, tcp_seq, payload);
+                }
             }
         }
         if now.nanos() >= self.next_expiry_check {
@@ -91,11 +120,18 @@ impl Shard {
 
     /// Finish connections whose timers ran out, and free their inspector state.
     fn collect_expired(&mut self, now: Timestamp) {
-        let before = self.finished.len();
         self.flows.expire(now, &mut self.finished);
-        for conn in &self.finished[before..] {
-            self.dns.flow_finished(conn.id);
-            self.names.flow_finished(conn.id);
+        let ended = self.flows.ended_slots();
+        end_inspection(&mut self.dns, ended);
+    }
+}
+
+/// Connections ended: log what DNS still held of them (the rest of their inspector state
+/// was dropped with them).
+fn end_inspection(dns: &mut DnsTracker, ended: impl Iterator<Item = (FlowId, InspectSlot)>) {
+    for (id, slot) in ended {
+        if let Some(inspect) = slot.0 {
+            dns.flow_ended(id, inspect.dns);
         }
     }
 }
@@ -131,12 +167,8 @@ impl Shard {
     /// connection whose timers ran out by `now`, and hand them over with their names,
     /// services and evidence. A [`Run::Streamed`] shard: its DNS tracker keeps no transactions.
     pub fn drain_epoch(&mut self, now: Timestamp) -> EpochOutput {
-        let before = self.finished.len();
         self.flows.expire_due(now, &mut self.finished);
-        for conn in &self.finished[before..] {
-            self.dns.flow_finished(conn.id);
-            self.names.flow_finished(conn.id);
-        }
+        end_inspection(&mut self.dns, self.flows.ended_slots());
         let connections = std::mem::take(&mut self.finished);
         let ended: AHashSet<u64> = connections.iter().map(|c| c.id).collect();
         let is_ended = |id: u64| ended.contains(&id);
@@ -160,14 +192,15 @@ impl Shard {
     pub fn finish(self) -> ShardOutput {
         let Shard {
             flows,
-            dns,
+            mut dns,
             names,
             evidence,
             mut finished,
             ..
         } = self;
         // In hash order: the records are sorted when the shards' outputs are merged.
-        flows.finish_unordered(&mut finished);
+        let ended = flows.finish_unordered(&mut finished);
+        end_inspection(&mut dns, ended.into_iter());
         let mut services: Vec<(u64, &'static str)> =
             dns.dns_flows().into_iter().map(|id| (id, "dns")).collect();
         let uids: ahash::AHashMap<u64, &str> =

@@ -8,7 +8,7 @@ pub mod reassembly;
 mod tracker;
 pub mod wire;
 
-pub use tracker::DnsTracker;
+pub use tracker::{DnsSlot, DnsTracker};
 
 use crate::flow::Proto;
 use crate::time::Timestamp;

@@ -117,6 +117,11 @@ impl Pending {
         }
     }
 
+    /// Outstanding queries whose records are kept.
+    fn has_records(&self) -> bool {
+        matches!(self, Pending::Records(queue) if !queue.is_empty())
+    }
+
     fn into_records(self) -> VecDeque<DnsRecord> {
         match self {
             Pending::Records(queue) => queue,
@@ -125,14 +130,48 @@ impl Pending {
     }
 }
 
+/// One connection's DNS state, for callers that keep it with the connection
+/// ([`DnsTracker::observe_in`]; the analysis keeps it in the flow table's entry).
+#[derive(Default)]
+pub struct DnsSlot(SlotState);
+
+#[derive(Default)]
+enum SlotState {
+    /// No payload offered yet.
+    #[default]
+    Unseen,
+    /// The first payload offered said the connection is not DNS (most are not).
+    NotDns,
+    Dns(Box<FlowDns>),
+}
+
+impl DnsSlot {
+    /// Whether ending the connection logs something ([`DnsTracker::flow_ended`]): its
+    /// unanswered queries or held records, if it carries DNS.
+    pub fn has_unlogged(&self) -> bool {
+        match &self.0 {
+            SlotState::Dns(state) => {
+                (state.kind == Kind::Dns || state.confirmed)
+                    && (!state.held.is_empty() || state.pending.has_records())
+            }
+            SlotState::Unseen | SlotState::NotDns => false,
+        }
+    }
+}
+
 /// Watches flow payloads for DNS and pairs queries with responses.
 pub struct DnsTracker {
+    /// The state of the connections offered to [`DnsTracker::observe`] (callers of
+    /// [`DnsTracker::observe_in`] keep it with their connections).
+    flows: AHashMap<FlowId, DnsSlot>,
+    learned: Learned,
+}
+
+/// What the tracker learned from all connections.
+struct Learned {
     /// Whether transactions are logged as [`DnsRecord`]s.
     records: bool,
     stats: DnsStats,
-    /// Connections offered so far: their DNS state, or `None` when they are not DNS (most
-    /// are; a pointer-sized value keeps the map small and its lookups in cache).
-    flows: AHashMap<FlowId, Option<Box<FlowDns>>>,
     /// Finished records with their flow id (the uid is filled in at the end).
     done: Vec<(FlowId, DnsRecord)>,
     resolutions: Vec<Resolution>,
@@ -154,12 +193,14 @@ impl DnsTracker {
     /// A tracker that logs every transaction (dns.log) besides learning resolutions.
     pub fn new() -> Self {
         DnsTracker {
-            records: true,
-            stats: DnsStats::default(),
             flows: AHashMap::default(),
-            done: Vec::new(),
-            resolutions: Vec::new(),
-            dns_flows: Vec::new(),
+            learned: Learned {
+                records: true,
+                stats: DnsStats::default(),
+                done: Vec::new(),
+                resolutions: Vec::new(),
+                dns_flows: Vec::new(),
+            },
         }
     }
 
@@ -167,9 +208,18 @@ impl DnsTracker {
     /// connections that carried DNS and the counters, each the same as [`DnsTracker::new`]'s
     /// (a streamed `flows` run needs nothing more). [`DnsTracker::finish`] returns no records.
     pub fn resolutions_only() -> Self {
-        DnsTracker {
-            records: false,
-            ..Self::new()
+        let mut tracker = Self::new();
+        tracker.learned.records = false;
+        tracker
+    }
+
+    /// Whether the tracker looks at this connection's payloads: UDP, and TCP on port 53
+    /// only (DNS over TCP only on port 53: other TCP flows never cost a lookup).
+    pub fn looks_at(touch: &FlowTouch) -> bool {
+        match touch.proto {
+            Proto::Tcp => touch.resp_p == PORT_DNS || touch.orig_p == PORT_DNS,
+            Proto::Udp => true,
+            Proto::Icmp => false,
         }
     }
 
@@ -181,38 +231,116 @@ impl DnsTracker {
         tcp_seq: Option<u32>,
         payload: &[u8],
     ) {
-        let known_port = is_dns_port(touch.resp_p) || is_dns_port(touch.orig_p);
-        match touch.proto {
-            Proto::Tcp => {
-                // DNS over TCP only on port 53: other TCP flows never cost a lookup.
-                if touch.resp_p != PORT_DNS && touch.orig_p != PORT_DNS {
-                    return;
-                }
-            }
-            Proto::Udp => {}
-            Proto::Icmp => return,
+        if !Self::looks_at(touch) {
+            return;
         }
-        let records = self.records;
-        let entry = self.flows.entry(touch.id).or_insert_with(|| {
-            let kind = if known_port {
-                Kind::Dns
-            } else if looks_like_dns(payload) {
-                Kind::Candidate
-            } else {
-                return None;
-            };
-            Some(Box::new(FlowDns {
-                kind,
-                parsed: false,
-                counted: false,
-                netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
-                confirmed: false,
-                pending: Pending::new(records),
-                held: Vec::new(),
-                streams: None,
-            }))
+        let slot = self.flows.entry(touch.id).or_default();
+        self.learned.observe(slot, touch, ts, tcp_seq, payload);
+    }
+
+    /// [`DnsTracker::observe`] for a caller that keeps the connection's state: `slot` (the
+    /// same for every packet of the connection; given back by [`DnsTracker::flow_ended`]).
+    pub fn observe_in(
+        &mut self,
+        slot: &mut DnsSlot,
+        touch: &FlowTouch,
+        ts: Timestamp,
+        tcp_seq: Option<u32>,
+        payload: &[u8],
+    ) {
+        if Self::looks_at(touch) {
+            self.learned.observe(slot, touch, ts, tcp_seq, payload);
+        }
+    }
+
+    /// Connections on which DNS was seen so far (sorted), to set their `service` to `dns`.
+    pub fn dns_flows(&self) -> Vec<FlowId> {
+        let mut ids = self.learned.dns_flows.clone();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The connection `id` ended; flush its unanswered queries.
+    pub fn flow_finished(&mut self, id: FlowId) {
+        if let Some(slot) = self.flows.remove(&id) {
+            self.flow_ended(id, slot);
+        }
+    }
+
+    /// The connection `id`, whose state the caller kept ([`DnsTracker::observe_in`]),
+    /// ended; flush its unanswered queries.
+    pub fn flow_ended(&mut self, id: FlowId, slot: DnsSlot) {
+        if let SlotState::Dns(state) = slot.0 {
+            flush(id, *state, &mut self.learned.done);
+        }
+    }
+
+    /// The resolutions learned since the last call (a streamed analysis names connections as
+    /// they end, so it needs them as they come).
+    pub fn take_resolutions(&mut self) -> Vec<Resolution> {
+        std::mem::take(&mut self.learned.resolutions)
+    }
+
+    /// Remove and return the DNS-carrying connections `ended` says have ended (sorted).
+    pub fn take_dns_flows(&mut self, ended: impl Fn(FlowId) -> bool) -> Vec<FlowId> {
+        let mut taken = Vec::new();
+        self.learned.dns_flows.retain(|&id| {
+            let end = ended(id);
+            if end {
+                taken.push(id);
+            }
+            !end
         });
-        let Some(state) = entry else {
+        taken.sort_unstable();
+        taken
+    }
+
+    /// All transactions (sorted by ts, then uid, then trans_id) and every resolution learned.
+    /// `uid_of` maps a flow id to its uid.
+    pub fn finish(
+        mut self,
+        uid_of: &dyn Fn(FlowId) -> String,
+    ) -> (Vec<DnsRecord>, Vec<Resolution>, DnsStats) {
+        let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(slot) = self.flows.remove(&id) {
+                self.flow_ended(id, slot);
+            }
+        }
+        let Learned {
+            done,
+            mut resolutions,
+            stats,
+            ..
+        } = self.learned;
+        let mut records: Vec<DnsRecord> = done
+            .into_iter()
+            .map(|(id, mut record)| {
+                record.uid = uid_of(id);
+                record
+            })
+            .collect();
+        records.sort_by(|a, b| (a.ts, &a.uid, a.trans_id).cmp(&(b.ts, &b.uid, b.trans_id)));
+        resolutions.sort_by_key(|r| (r.ts, r.client, r.addr));
+        (records, resolutions, stats)
+    }
+}
+
+impl Learned {
+    /// A payload of a connection the tracker looks at.
+    fn observe(
+        &mut self,
+        slot: &mut DnsSlot,
+        touch: &FlowTouch,
+        ts: Timestamp,
+        tcp_seq: Option<u32>,
+        payload: &[u8],
+    ) {
+        if let SlotState::Unseen = slot.0 {
+            slot.0 = first_look(touch, payload, self.records);
+        }
+        let SlotState::Dns(state) = &mut slot.0 else {
             return;
         };
         match tcp_seq {
@@ -274,66 +402,27 @@ impl DnsTracker {
             self.dns_flows.push(touch.id);
         }
     }
+}
 
-    /// Connections on which DNS was seen so far (sorted), to set their `service` to `dns`.
-    pub fn dns_flows(&self) -> Vec<FlowId> {
-        let mut ids = self.dns_flows.clone();
-        ids.sort_unstable();
-        ids
-    }
-
-    /// The connection `id` ended; flush its unanswered queries.
-    pub fn flow_finished(&mut self, id: FlowId) {
-        if let Some(Some(state)) = self.flows.remove(&id) {
-            flush(id, *state, &mut self.done);
-        }
-    }
-
-    /// The resolutions learned since the last call (a streamed analysis names connections as
-    /// they end, so it needs them as they come).
-    pub fn take_resolutions(&mut self) -> Vec<Resolution> {
-        std::mem::take(&mut self.resolutions)
-    }
-
-    /// Remove and return the DNS-carrying connections `ended` says have ended (sorted).
-    pub fn take_dns_flows(&mut self, ended: impl Fn(FlowId) -> bool) -> Vec<FlowId> {
-        let mut taken = Vec::new();
-        self.dns_flows.retain(|&id| {
-            let end = ended(id);
-            if end {
-                taken.push(id);
-            }
-            !end
-        });
-        taken.sort_unstable();
-        taken
-    }
-
-    /// All transactions (sorted by ts, then uid, then trans_id) and every resolution learned.
-    /// `uid_of` maps a flow id to its uid.
-    pub fn finish(
-        mut self,
-        uid_of: &dyn Fn(FlowId) -> String,
-    ) -> (Vec<DnsRecord>, Vec<Resolution>, DnsStats) {
-        let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
-            if let Some(Some(state)) = self.flows.remove(&id) {
-                flush(id, *state, &mut self.done);
-            }
-        }
-        let mut records: Vec<DnsRecord> = self
-            .done
-            .into_iter()
-            .map(|(id, mut record)| {
-                record.uid = uid_of(id);
-                record
-            })
-            .collect();
-        records.sort_by(|a, b| (a.ts, &a.uid, a.trans_id).cmp(&(b.ts, &b.uid, b.trans_id)));
-        self.resolutions.sort_by_key(|r| (r.ts, r.client, r.addr));
-        (records, self.resolutions, self.stats)
-    }
+/// A connection's first payload: is it DNS?
+fn first_look(touch: &FlowTouch, payload: &[u8], records: bool) -> SlotState {
+    let kind = if is_dns_port(touch.resp_p) || is_dns_port(touch.orig_p) {
+        Kind::Dns
+    } else if looks_like_dns(payload) {
+        Kind::Candidate
+    } else {
+        return SlotState::NotDns;
+    };
+    SlotState::Dns(Box::new(FlowDns {
+        kind,
+        parsed: false,
+        counted: false,
+        netbios: touch.resp_p == PORT_NETBIOS_NS || touch.orig_p == PORT_NETBIOS_NS,
+        confirmed: false,
+        pending: Pending::new(records),
+        held: Vec::new(),
+        streams: None,
+    }))
 }
 
 /// Log what is left of a finished connection: unanswered queries, and for confirmed candidate
@@ -947,6 +1036,72 @@ mod tests {
         assert_eq!(full_stats.malformed, 2);
         assert!(!full_records.is_empty());
         assert!(lean_records.is_empty());
+    }
+
+    /// A caller that keeps each connection's state ([`DnsTracker::observe_in`]) gets what
+    /// the tracker's own map gives, and `has_unlogged` says when ending a connection logs.
+    #[test]
+    fn caller_kept_slots_match_the_trackers_map() {
+        let udp = |id, from_orig, port| touch_on(id, Proto::Udp, from_orig, port);
+        let packets: Vec<(FlowTouch, Option<u32>, Vec<u8>)> = vec![
+            // Answered; unanswered; a confirmed candidate with an unanswered query; an
+            // unconfirmed candidate; not DNS; TCP on port 53 with an unanswered query.
+            (udp(1, true, 53), None, query(1)),
+            (udp(1, false, 53), None, response(1)),
+            (udp(2, true, 53), None, query(2)),
+            (udp(3, true, 5300), None, query(3)),
+            (udp(3, false, 5300), None, response(3)),
+            (udp(3, true, 5300), None, query(4)),
+            (udp(4, true, 5301), None, query(5)),
+            (udp(5, true, 443), None, b"\x16\x03\x01 not dns".to_vec()),
+            (udp(5, true, 443), None, query(6)),
+            (
+                touch_on(6, Proto::Tcp, true, 53),
+                Some(1),
+                framed(&[query(7)]),
+            ),
+        ];
+        let unlogged = [
+            (1, false),
+            (2, true),
+            (3, true),
+            (4, false),
+            (5, false),
+            (6, true),
+        ];
+        for records in [true, false] {
+            let new = || {
+                if records {
+                    DnsTracker::new()
+                } else {
+                    DnsTracker::resolutions_only()
+                }
+            };
+            let (mut mapped, mut kept) = (new(), new());
+            let mut slots: AHashMap<FlowId, DnsSlot> = AHashMap::default();
+            for (i, (touch, seq, payload)) in packets.iter().enumerate() {
+                let ts = Timestamp(i as i64 * 1_000);
+                mapped.observe(touch, ts, *seq, payload);
+                let slot = slots.entry(touch.id).or_default();
+                kept.observe_in(slot, touch, ts, *seq, payload);
+            }
+            for (id, logs) in unlogged {
+                let slot = slots.remove(&id).unwrap_or_default();
+                assert_eq!(slot.has_unlogged(), logs && records, "flow {id}");
+                // Half the connections end before the end of input, half at it.
+                if id % 2 == 0 {
+                    mapped.flow_finished(id);
+                }
+                kept.flow_ended(id, slot);
+            }
+            assert_eq!(mapped.dns_flows(), kept.dns_flows());
+            let (a, b) = (
+                mapped.finish(&|_| String::new()),
+                kept.finish(&|_| String::new()),
+            );
+            assert_eq!(a, b);
+            assert_eq!(a.0.len(), if records { 5 } else { 0 });
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use community_id::{community_id_v1, DEFAULT_SEED as COMMUNITY_ID_DEFAULT_SEE
 pub use icmp::counterpart as icmp_counterpart;
 pub use id_text::{CommunityId, IdText, Uid};
 pub use ports::is_likely_server_port;
-pub use table::{FlowStats, FlowTable};
+pub use table::{ConnSlot, FlowStats, FlowTable};
 
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};

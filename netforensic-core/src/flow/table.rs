@@ -9,7 +9,7 @@ use super::{community_id, icmp, ports, uid};
 use super::{ConnState, Connection, FlowConfig, FlowId, FlowTouch, Proto};
 use crate::decode::{Packet, Transport};
 use crate::time::Timestamp;
-use std::collections::HashMap;
+use std::collections::hash_map::{self, Entry, HashMap};
 use std::net::IpAddr;
 
 /// Default for [`FlowConfig::max_live_flows`]: most connections kept live at once. Beyond
@@ -35,7 +35,62 @@ const IPPROTO_ICMPV6: u8 = 58;
 /// ports), so the map uses a keyed hash with per-process random keys: nobody can precompute
 /// colliding 5-tuples to degrade the table. Output order never depends on it: finished
 /// connections are sorted by first packet time and id.
-type FlowMap = HashMap<FlowKey, LiveConn, ahash::RandomState>;
+type FlowMap<S> = HashMap<FlowKey, LiveConn<S>, ahash::RandomState>;
+
+/// State that the owner of a [`FlowTable`] keeps with each live connection (its payload
+/// inspectors'), so that a packet costs one lookup for all of them: [`FlowTable::ingest_at`]
+/// hands it out with each packet of the connection, and [`FlowTable::ended_slots`] and
+/// [`FlowTable::finish_unordered`] hand it back once the connection has ended.
+pub trait ConnSlot: Default {
+    /// Whether the owner needs the slot back when its connection ends (else it is dropped).
+    fn wanted_at_end(&self) -> bool;
+}
+
+/// No state: [`FlowTable::new`]'s table.
+impl ConnSlot for () {
+    fn wanted_at_end(&self) -> bool {
+        false
+    }
+}
+
+/// The live connections. Each leaves through [`LiveMap::remove`], [`set_aside`] or
+/// [`FlowTable::finish_unordered`], which set its slot aside for the owner if it wants it.
+struct LiveMap<S> {
+    map: FlowMap<S>,
+    /// Slots of ended connections, with their connection's id, until the owner takes them.
+    ended: Vec<(FlowId, S)>,
+}
+
+impl<S: ConnSlot> LiveMap<S> {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn contains_key(&self, key: &FlowKey) -> bool {
+        self.map.contains_key(key)
+    }
+
+    fn iter(&self) -> hash_map::Iter<'_, FlowKey, LiveConn<S>> {
+        self.map.iter()
+    }
+
+    fn iter_mut(&mut self) -> hash_map::IterMut<'_, FlowKey, LiveConn<S>> {
+        self.map.iter_mut()
+    }
+
+    fn remove(&mut self, key: &FlowKey) -> Option<LiveConn<S>> {
+        let mut conn = self.map.remove(key)?;
+        set_aside(&mut self.ended, &mut conn);
+        Some(conn)
+    }
+}
+
+/// Move an ending connection's slot to `ended` if its owner wants it back.
+fn set_aside<S: ConnSlot>(ended: &mut Vec<(FlowId, S)>, conn: &mut LiveConn<S>) {
+    if conn.slot.wanted_at_end() {
+        ended.push((conn.id, std::mem::take(&mut conn.slot)));
+    }
+}
 
 /// Counters about the table itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -72,8 +127,7 @@ enum ProtoState {
 }
 
 /// A connection still in the table.
-#[derive(Clone, Debug)]
-struct LiveConn {
+struct LiveConn<S> {
     id: FlowId,
     proto: Proto,
     orig_h: IpAddr,
@@ -96,6 +150,8 @@ struct LiveConn {
     dns_first_message_pending: bool,
     deadline: Option<Deadline>,
     state: ProtoState,
+    /// The owner's state for this connection.
+    slot: S,
 }
 
 /// The transport fields that identify a packet's connection.
@@ -180,10 +236,11 @@ fn is_broadcast(addr: IpAddr) -> bool {
     matches!(addr, IpAddr::V4(a) if a.is_broadcast())
 }
 
-/// The connection table of one capture.
-pub struct FlowTable {
+/// The connection table of one capture. `S` is what its owner keeps per live connection
+/// ([`ConnSlot`]; nothing for [`FlowTable::new`]'s table).
+pub struct FlowTable<S = ()> {
     config: FlowConfig,
-    live: FlowMap,
+    live: LiveMap<S>,
     finished: Vec<Connection>,
     next_id: FlowId,
     /// Capture time: the latest packet time seen (Zeek's network time never goes back).
@@ -200,9 +257,19 @@ impl Default for FlowTable {
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
+        FlowTable::with_slots(config)
+    }
+}
+
+impl<S: ConnSlot> FlowTable<S> {
+    /// A table that keeps an `S` with each live connection.
+    pub fn with_slots(config: FlowConfig) -> Self {
         FlowTable {
             config,
-            live: FlowMap::default(),
+            live: LiveMap {
+                map: FlowMap::default(),
+                ended: Vec::new(),
+            },
             finished: Vec::new(),
             next_id: 0,
             now: Timestamp(i64::MIN),
@@ -224,7 +291,7 @@ impl FlowTable {
     /// connection gets the next id in creation order.
     pub fn ingest(&mut self, ts: Timestamp, packet: &Packet<'_>) -> Option<FlowTouch> {
         let id = self.next_id;
-        let touch = self.ingest_at(ts, ts, id, packet);
+        let touch = self.ingest_at(ts, ts, id, packet).map(|(touch, _)| touch);
         if touch.is_some_and(|t| t.created) {
             self.next_id = self.next_id.wrapping_add(1);
         }
@@ -235,13 +302,14 @@ impl FlowTable {
     /// network time (the latest packet time of the whole input, which a shard that sees only
     /// part of the packets cannot know) and `new_id` the id a connection created by this
     /// packet gets (the driver passes the packet's index, so ids do not depend on sharding).
+    /// Returns the connection's slot with what the packet did (a new connection's is fresh).
     pub fn ingest_at(
         &mut self,
         now: Timestamp,
         ts: Timestamp,
         new_id: FlowId,
         packet: &Packet<'_>,
-    ) -> Option<FlowTouch> {
+    ) -> Option<(FlowTouch, &mut S)> {
         let tuple = tuple_of(&packet.transport)?;
         if now > self.now {
             self.now = now;
@@ -259,47 +327,54 @@ impl FlowTable {
             tuple.one_way,
         );
 
-        // Timers first (Zeek advances them before the packet), then TCP reuse. The common
-        // case, a packet of a live connection, costs one hash lookup.
-        let config = self.config;
-        let mut replace = false;
-        if let Some(conn) = self.live.get_mut(&key) {
-            replace = conn.timed_out(now);
-            if !replace {
-                if let (Transport::Tcp { flags, seq, .. }, ProtoState::Tcp(tcp)) =
-                    (&packet.transport, &conn.state)
-                {
-                    replace = tcp.is_reuse(*flags, *seq);
-                }
-            }
-            if !replace {
-                conn.update(ts, packet, tuple.src_port, &config);
-                return Some(conn.touch(packet, tuple.src_port, false));
-            }
-        }
-        if replace {
-            if let Some(old) = self.live.remove(&key) {
-                self.finish_conn(old);
-            }
-        }
-        if self.live.len() >= self.config.max_live_flows.max(1) {
+        // A full table makes room for a new connection (a replaced one frees its own place).
+        if self.live.len() >= self.config.max_live_flows.max(1) && !self.live.contains_key(&key) {
             self.evict_oldest();
         }
-        let mut conn = self.new_conn(new_id, ts, packet, &tuple);
+
+        // Timers first (Zeek advances them before the packet), then TCP reuse. One hash
+        // lookup per packet, also when the packet starts a connection.
+        let config = self.config;
+        let (conn, created) = match self.live.map.entry(key) {
+            Entry::Occupied(entry) => {
+                let conn = entry.into_mut();
+                let mut replace = conn.timed_out(now);
+                if !replace {
+                    if let (Transport::Tcp { flags, seq, .. }, ProtoState::Tcp(tcp)) =
+                        (&packet.transport, &conn.state)
+                    {
+                        replace = tcp.is_reuse(*flags, *seq);
+                    }
+                }
+                if replace {
+                    // The new connection takes the old one's place in the map.
+                    let fresh =
+                        Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                    let mut old = std::mem::replace(conn, fresh);
+                    set_aside(&mut self.live.ended, &mut old);
+                    self.finished.push(old.into_connection());
+                }
+                (conn, replace)
+            }
+            Entry::Vacant(entry) => {
+                let fresh = Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                (entry.insert(fresh), true)
+            }
+        };
         conn.update(ts, packet, tuple.src_port, &config);
-        let touch = conn.touch(packet, tuple.src_port, true);
-        self.live.insert(key, conn);
-        Some(touch)
+        let touch = conn.touch(packet, tuple.src_port, created);
+        Some((touch, &mut conn.slot))
     }
 
     fn new_conn(
-        &mut self,
+        config: &FlowConfig,
+        stats: &mut FlowStats,
         id: FlowId,
         ts: Timestamp,
         packet: &Packet<'_>,
         tuple: &Tuple,
-    ) -> LiveConn {
-        self.stats.connections = self.stats.connections.saturating_add(1);
+    ) -> LiveConn<S> {
+        stats.connections = stats.connections.saturating_add(1);
         let state = match packet.transport {
             Transport::Tcp { .. } => ProtoState::Tcp(Box::default()),
             Transport::Icmp { v6, .. } => ProtoState::Icmp {
@@ -315,11 +390,10 @@ impl FlowTable {
         };
         let inactivity = match tuple.proto {
             // Zeek gives TCP the UDP timeout until the handshake phase is over.
-            Proto::Tcp | Proto::Udp => self.config.udp_inactivity,
-            Proto::Icmp => self.config.icmp_inactivity,
+            Proto::Tcp | Proto::Udp => config.udp_inactivity,
+            Proto::Icmp => config.icmp_inactivity,
         };
-        let dns_session_timeout =
-            (tuple.proto == Proto::Udp).then_some(self.config.dns_session_timeout);
+        let dns_session_timeout = (tuple.proto == Proto::Udp).then_some(config.dns_session_timeout);
         let mut conn = LiveConn {
             id,
             proto: tuple.proto,
@@ -339,6 +413,7 @@ impl FlowTable {
             dns_first_message_pending: false,
             deadline: None,
             state,
+            slot: S::default(),
         };
         if wants_flip(&packet.transport, tuple.src_port, tuple.dst_port)
             && !is_broadcast(packet.dst)
@@ -368,7 +443,7 @@ impl FlowTable {
         }
     }
 
-    fn finish_conn(&mut self, conn: LiveConn) {
+    fn finish_conn(&mut self, conn: LiveConn<S>) {
         self.finished.push(conn.into_connection());
     }
 
@@ -408,6 +483,12 @@ impl FlowTable {
         self.expire(now, out);
     }
 
+    /// The slots of connections that ended (moved to the finished list or to `out` by
+    /// [`FlowTable::expire`]) whose owner wants them back ([`ConnSlot::wanted_at_end`]).
+    pub fn ended_slots(&mut self) -> std::vec::Drain<'_, (FlowId, S)> {
+        self.live.ended.drain(..)
+    }
+
     /// Finish every connection (end of input), sorted by first packet time then id.
     pub fn finish(self) -> Vec<Connection> {
         let mut out = Vec::new();
@@ -419,15 +500,21 @@ impl FlowTable {
 
     /// Finish every connection (end of input), appending them to `out` in no particular
     /// order: for callers that order connections from several tables anyway, which spares
-    /// sorting (moving) the connections twice.
-    pub fn finish_unordered(mut self, out: &mut Vec<Connection>) {
-        out.reserve(self.finished.len() + self.live.len());
+    /// sorting (moving) the connections twice. Returns the slots the owner wants back, of
+    /// these connections and of those that ended before and are not yet taken.
+    pub fn finish_unordered(mut self, out: &mut Vec<Connection>) -> Vec<(FlowId, S)> {
+        let LiveMap { map, mut ended } = self.live;
+        out.reserve(self.finished.len() + map.len());
         out.append(&mut self.finished);
-        out.extend(self.live.into_values().map(LiveConn::into_connection));
+        out.extend(map.into_values().map(|mut conn| {
+            set_aside(&mut ended, &mut conn);
+            conn.into_connection()
+        }));
+        ended
     }
 }
 
-impl LiveConn {
+impl<S> LiveConn<S> {
     /// What the packet just accounted did, for payload inspectors.
     fn touch(&self, packet: &Packet<'_>, src_port: u16, created: bool) -> FlowTouch {
         FlowTouch {

@@ -491,3 +491,66 @@ fn dns_flip_needs_a_first_response_from_the_originator_to_a_unicast_address() {
     let flows = run(&[(0, udp_with(B, 5000, A, 5000, DNS_RESPONSE))]);
     assert_eq!((flows[0].orig_h, flows[0].history.as_str()), (ip(B), "D"));
 }
+
+/// A slot that counts its connection's packets; wanted back when it counted an odd number.
+#[derive(Default, Debug, PartialEq)]
+struct Count(u32);
+
+impl ConnSlot for Count {
+    fn wanted_at_end(&self) -> bool {
+        self.0 % 2 == 1
+    }
+}
+
+/// Feed `packets` to a table with slots (ids are packet indexes); count each packet in its
+/// connection's slot. Returns the slots handed back, sorted, and the connections.
+fn run_slots(config: FlowConfig, packets: &[(i64, Packet<'static>)]) -> (Vec<(u64, u32)>, usize) {
+    let mut table: FlowTable<Count> = FlowTable::with_slots(config);
+    let mut back = Vec::new();
+    let mut out = Vec::new();
+    for (i, (ms, p)) in packets.iter().enumerate() {
+        let (touch, slot) = table.ingest_at(t(*ms), t(*ms), i as u64, p).unwrap();
+        assert_eq!(
+            touch.created,
+            slot.0 == 0,
+            "a new connection's slot is fresh"
+        );
+        slot.0 += 1;
+        table.expire(t(*ms), &mut out);
+        back.extend(table.ended_slots().map(|(id, slot)| (id, slot.0)));
+    }
+    let rest = table.finish_unordered(&mut out);
+    back.extend(rest.into_iter().map(|(id, slot)| (id, slot.0)));
+    back.sort_unstable();
+    (back, out.len())
+}
+
+#[test]
+fn slots_are_handed_back_however_a_connection_ends() {
+    // Replaced on reuse (3 packets), expired (1 packet), ended at the end of input (1 and 2
+    // packets: the second is dropped with its connection, unwanted).
+    let mut p = full_exchange(0, 1000, 5000);
+    p.truncate(3);
+    p.push((1000, tcp(A, 1234, B, 80, SYN, 90_000, 0, 0)));
+    p.push((1001, udp(A, 5000, B, 123, 1)));
+    p.push((200_000, udp(A, 6000, B, 123, 1)));
+    p.push((200_001, udp(A, 7000, B, 123, 1)));
+    p.push((200_002, udp(B, 123, A, 7000, 1)));
+    let (back, flows) = run_slots(FlowConfig::default(), &p);
+    assert_eq!(flows, 5);
+    assert_eq!(back, vec![(0, 3), (3, 1), (4, 1), (5, 1)]);
+
+    // Evicted: a table of two, three UDP tuples.
+    let config = FlowConfig {
+        max_live_flows: 2,
+        ..FlowConfig::default()
+    };
+    let p = [
+        (0, udp(A, 1, B, 9999, 1)),
+        (1, udp(A, 2, B, 9999, 1)),
+        (2, udp(A, 3, B, 9999, 1)),
+    ];
+    let (back, flows) = run_slots(config, &p);
+    assert_eq!(flows, 3);
+    assert_eq!(back, vec![(0, 1), (1, 1), (2, 1)]);
+}

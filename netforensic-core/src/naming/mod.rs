@@ -13,7 +13,7 @@ mod sniffer;
 pub mod tls;
 
 pub use ladder::{assign_names, NameIndex};
-pub use sniffer::NameSniffer;
+pub use sniffer::{NameSniffer, SniffSlot};
 
 use serde::Serialize;
 

@@ -6,7 +6,6 @@ use crate::dns::reassembly::{Push, Reassembler};
 use crate::flow::{FlowId, FlowTouch, Proto};
 use crate::time::Timestamp;
 use ahash::AHashMap;
-use std::collections::hash_map::Entry;
 
 /// Client datagrams of a QUIC connection examined for the ClientHello (a post-quantum key
 /// share spreads it over two or three Initials; retransmissions add a few more).
@@ -43,10 +42,18 @@ enum Outcome {
     Name(String, NameSource, &'static str),
 }
 
+/// One connection's sniffing state, for callers that keep it with the connection
+/// ([`NameSniffer::observe_in`]; the analysis keeps it in the flow table's entry). Dropped
+/// when the connection ends.
+#[derive(Default)]
+pub struct SniffSlot(Option<Sniffing>);
+
 /// Watches client payloads for SNI / Host.
 #[derive(Default)]
 pub struct NameSniffer {
-    flows: AHashMap<FlowId, Sniffing>,
+    /// The state of the connections offered to [`NameSniffer::observe`] (callers of
+    /// [`NameSniffer::observe_in`] keep it with their connections).
+    flows: AHashMap<FlowId, SniffSlot>,
     found: Vec<(FlowId, InFlowName)>,
     services: Vec<FlowService>,
 }
@@ -68,6 +75,11 @@ impl NameSniffer {
         Self::default()
     }
 
+    /// Whether the sniffer looks at this packet's payload: client payloads of TCP and UDP.
+    pub fn looks_at(touch: &FlowTouch) -> bool {
+        touch.from_orig && touch.proto != Proto::Icmp
+    }
+
     pub fn observe(
         &mut self,
         touch: &FlowTouch,
@@ -75,41 +87,41 @@ impl NameSniffer {
         tcp_seq: Option<u32>,
         payload: &[u8],
     ) {
-        let _ = ts;
-        if !touch.from_orig || touch.proto == Proto::Icmp {
+        if !Self::looks_at(touch) {
             return;
         }
-        let outcome = match self.flows.entry(touch.id) {
-            Entry::Occupied(mut slot) => {
-                let state = slot.get_mut();
-                if matches!(state, Sniffing::Done) {
-                    return;
-                }
-                let outcome = keep_looking(state, tcp_seq, payload);
-                if !matches!(outcome, Outcome::Pending) {
-                    *state = Sniffing::Done;
-                }
-                outcome
-            }
-            Entry::Vacant(slot) => {
-                let (state, outcome) = first_look(touch.proto, tcp_seq, payload);
-                slot.insert(state);
-                outcome
-            }
-        };
-        match outcome {
-            Outcome::Pending | Outcome::Nothing => {}
-            Outcome::Service(service) => self.services.push((touch.id, service)),
-            Outcome::Name(name, source, service) => {
-                self.found.push((
-                    touch.id,
-                    InFlowName {
-                        name,
-                        source,
-                        service,
-                    },
-                ));
-            }
+        let _ = ts;
+        let slot = self.flows.entry(touch.id).or_default();
+        sniff(
+            slot,
+            touch,
+            tcp_seq,
+            payload,
+            &mut self.found,
+            &mut self.services,
+        );
+    }
+
+    /// [`NameSniffer::observe`] for a caller that keeps the connection's state: `slot` (the
+    /// same for every packet of the connection).
+    pub fn observe_in(
+        &mut self,
+        slot: &mut SniffSlot,
+        touch: &FlowTouch,
+        ts: Timestamp,
+        tcp_seq: Option<u32>,
+        payload: &[u8],
+    ) {
+        let _ = ts;
+        if Self::looks_at(touch) {
+            sniff(
+                slot,
+                touch,
+                tcp_seq,
+                payload,
+                &mut self.found,
+                &mut self.services,
+            );
         }
     }
 
@@ -139,6 +151,48 @@ impl NameSniffer {
         self.found.sort_by_key(|(id, _)| *id);
         self.services.sort_by_key(|(id, _)| *id);
         (self.found, self.services)
+    }
+}
+
+/// A client payload of a connection: look at it, and record what it gave.
+fn sniff(
+    slot: &mut SniffSlot,
+    touch: &FlowTouch,
+    tcp_seq: Option<u32>,
+    payload: &[u8],
+    found: &mut Vec<(FlowId, InFlowName)>,
+    services: &mut Vec<FlowService>,
+) {
+    let outcome = match &mut slot.0 {
+        Some(state) => {
+            if matches!(state, Sniffing::Done) {
+                return;
+            }
+            let outcome = keep_looking(state, tcp_seq, payload);
+            if !matches!(outcome, Outcome::Pending) {
+                *state = Sniffing::Done;
+            }
+            outcome
+        }
+        None => {
+            let (state, outcome) = first_look(touch.proto, tcp_seq, payload);
+            slot.0 = Some(state);
+            outcome
+        }
+    };
+    match outcome {
+        Outcome::Pending | Outcome::Nothing => {}
+        Outcome::Service(service) => services.push((touch.id, service)),
+        Outcome::Name(name, source, service) => {
+            found.push((
+                touch.id,
+                InFlowName {
+                    name,
+                    source,
+                    service,
+                },
+            ));
+        }
     }
 }
 
@@ -327,6 +381,43 @@ mod tests {
         assert_eq!(found[0].1.source, NameSource::Sni);
         assert_eq!(found[1].1.name, "h.example");
         assert_eq!(found[1].1.service, "http");
+    }
+
+    /// A caller that keeps each connection's state ([`NameSniffer::observe_in`]) finds what
+    /// the sniffer's own map finds.
+    #[test]
+    fn caller_kept_slots_match_the_sniffers_map() {
+        let hello = tls::tests::client_hello("kept.example");
+        let mut record = vec![22, 3, 1];
+        record.extend_from_slice(&(hello.len() as u16).to_be_bytes());
+        record.extend_from_slice(&hello);
+        let (a, b) = record.split_at(20);
+        let http = b"GET / HTTP/1.1\r\nHost: h.example\r\n\r\n";
+        let mut server = touch(Proto::Tcp, 1);
+        server.from_orig = false;
+        let packets: Vec<(FlowTouch, u32, &[u8])> = vec![
+            (touch(Proto::Tcp, 1), 1, a),
+            (server, 1, b"\x16\x03\x01"),
+            (touch(Proto::Tcp, 2), 1, http),
+            (touch(Proto::Tcp, 1), 21, b),
+            (
+                touch(Proto::Tcp, 2),
+                100,
+                b"GET / HTTP/1.1\r\nHost: again.example\r\n\r\n",
+            ),
+            (touch(Proto::Icmp, 3), 1, http),
+        ];
+        let (mut mapped, mut kept) = (NameSniffer::new(), NameSniffer::new());
+        let mut slots: AHashMap<FlowId, SniffSlot> = AHashMap::default();
+        for (touch, seq, payload) in &packets {
+            mapped.observe(touch, Timestamp(0), Some(*seq), payload);
+            let slot = slots.entry(touch.id).or_default();
+            kept.observe_in(slot, touch, Timestamp(0), Some(*seq), payload);
+        }
+        let (found, services) = kept.finish_with_services();
+        assert_eq!(mapped.finish_with_services(), (found.clone(), services));
+        let names: Vec<&str> = found.iter().map(|(_, n)| n.name.as_str()).collect();
+        assert_eq!(names, ["kept.example", "h.example"]);
     }
 
     #[test]
