@@ -89,6 +89,12 @@ struct LiveConn {
     history: History,
     /// Inactivity timeout in force (nanoseconds).
     inactivity: i64,
+    /// Capture time (nanoseconds) before which no timer can end the connection nor fire:
+    /// a lower bound of its earliest timer, so checking a connection that is not due is
+    /// one compare. A packet only raises the timers' times, except in the cases that
+    /// lower this bound where they happen (a timestamp going back, a new timeout or
+    /// deadline); `i64::MIN` until first computed.
+    wake: i64,
     /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
     dns_session_timeout: Option<i64>,
     /// Zeek's DNS analyzer runs on this UDP connection and has not yet seen a message: if
@@ -335,6 +341,7 @@ impl FlowTable {
             resp_ip_bytes: 0,
             history: History::default(),
             inactivity,
+            wake: i64::MIN,
             dns_session_timeout,
             dns_first_message_pending: false,
             deadline: None,
@@ -457,11 +464,21 @@ impl LiveConn {
         self.history.add(b'^');
     }
 
-    /// Have the connection's timers removed it by capture time `now`?
+    /// Have the connection's timers removed it by capture time `now`? Checked for every
+    /// packet and on every table scan, so a connection that is not due costs one compare.
+    #[inline]
     fn timed_out(&mut self, now: Timestamp) -> bool {
+        now.nanos() >= self.wake && self.timers_due(now)
+    }
+
+    /// [`LiveConn::timed_out`] past the `wake` bound: runs the timers, and when none ends
+    /// the connection, sets `wake` to the earliest time one can.
+    fn timers_due(&mut self, now: Timestamp) -> bool {
         if now.nanos_since(self.last) >= self.inactivity {
             return true;
         }
+        // `now - last < inactivity` above, so `now` is before this (saturating) sum.
+        let mut wake = self.last.nanos().saturating_add(self.inactivity);
         if let Some(period) = self.dns_session_timeout {
             // The DNS analyzer's timer ticks every `period` from the connection's start and
             // ends it at the first tick that finds it idle for `period` minus one second.
@@ -477,22 +494,34 @@ impl LiveConn {
                 .start
                 .nanos()
                 .saturating_add(ticks.saturating_mul(period));
-            if period > 0 && now.nanos() >= tick {
-                return true;
+            if period > 0 {
+                if now.nanos() >= tick {
+                    return true;
+                }
+                // The tick only moves later as `last` does.
+                wake = wake.min(tick);
             }
         }
         match self.deadline {
-            Some(Deadline::Close(at)) => now >= at,
+            Some(Deadline::Close(at)) => {
+                if now >= at {
+                    return true;
+                }
+                wake = wake.min(at.nanos());
+            }
             Some(Deadline::Attempt(at)) if now >= at => {
                 let unanswered =
                     matches!(&self.state, ProtoState::Tcp(t) if t.is_unanswered_attempt());
-                if !unanswered {
-                    self.deadline = None; // the timer fired and found an answer
+                if unanswered {
+                    return true;
                 }
-                unanswered
+                self.deadline = None; // the timer fired and found an answer
             }
-            _ => false,
+            Some(Deadline::Attempt(at)) => wake = wake.min(at.nanos()),
+            None => {}
         }
+        self.wake = wake;
+        false
     }
 
     /// Account one packet of this connection.
@@ -527,6 +556,9 @@ impl LiveConn {
                 };
                 let fx = tcp.process(slot, seg, &mut self.history);
                 if fx.touches_last_time {
+                    if ts < self.last {
+                        self.wake = i64::MIN;
+                    }
                     self.last = ts;
                 }
                 if fx.flipped {
@@ -534,16 +566,17 @@ impl LiveConn {
                 }
                 if fx.handshake_done {
                     self.inactivity = config.tcp_inactivity;
+                    self.wake = i64::MIN; // the new timeout may be shorter
                 }
                 if fx.attempt_started {
-                    self.deadline = Some(Deadline::Attempt(
-                        ts.saturating_add_nanos(config.tcp_attempt_delay),
-                    ));
+                    let at = ts.saturating_add_nanos(config.tcp_attempt_delay);
+                    self.deadline = Some(Deadline::Attempt(at));
+                    self.wake = self.wake.min(at.nanos());
                 }
                 if fx.close_complete {
-                    self.deadline = Some(Deadline::Close(
-                        self.last.saturating_add_nanos(config.tcp_close_delay),
-                    ));
+                    let at = self.last.saturating_add_nanos(config.tcp_close_delay);
+                    self.deadline = Some(Deadline::Close(at));
+                    self.wake = self.wake.min(at.nanos());
                 }
             }
             (
@@ -554,6 +587,9 @@ impl LiveConn {
                     ..
                 },
             ) => {
+                if ts < self.last {
+                    self.wake = i64::MIN;
+                }
                 self.last = ts;
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
@@ -568,6 +604,9 @@ impl LiveConn {
                 }
             }
             (ProtoState::Icmp { orig, resp, .. }, Transport::Icmp { payload_len, .. }) => {
+                if ts < self.last {
+                    self.wake = i64::MIN;
+                }
                 self.last = ts;
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
