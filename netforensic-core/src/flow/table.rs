@@ -530,10 +530,12 @@ impl LiveConn {
         // not change how this packet is counted (ConnSize gets the stale `is_orig`).
         let is_orig = packet.src == self.orig_h && src_port == self.orig_p;
         let mut dns_flip = false;
-        match (&mut self.state, packet.transport) {
+        // By reference: copying the whole `Transport` for the match cost as much as the
+        // fields it reads.
+        match (&mut self.state, &packet.transport) {
             (
                 ProtoState::Tcp(tcp),
-                Transport::Tcp {
+                &Transport::Tcp {
                     flags,
                     seq,
                     ack,
@@ -581,7 +583,7 @@ impl LiveConn {
             }
             (
                 ProtoState::Udp { orig, resp },
-                Transport::Udp {
+                &Transport::Udp {
                     payload,
                     payload_len,
                     ..
@@ -603,7 +605,7 @@ impl LiveConn {
                     dns_flip = is_orig && is_dns_response(payload) && !self.resp_h.is_multicast();
                 }
             }
-            (ProtoState::Icmp { orig, resp, .. }, Transport::Icmp { payload_len, .. }) => {
+            (ProtoState::Icmp { orig, resp, .. }, &Transport::Icmp { payload_len, .. }) => {
                 if ts < self.last {
                     self.wake = i64::MIN;
                 }
