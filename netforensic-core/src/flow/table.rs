@@ -143,6 +143,12 @@ struct LiveConn<S> {
     history: History,
     /// Inactivity timeout in force (nanoseconds).
     inactivity: i64,
+    /// Capture time (nanoseconds) before which no timer can end the connection nor fire:
+    /// a lower bound of its earliest timer, so checking a connection that is not due is
+    /// one compare. A packet only raises the timers' times, except in the cases that
+    /// lower this bound where they happen (a timestamp going back, a new timeout or
+    /// deadline); `i64::MIN` until first computed.
+    wake: i64,
     /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
     dns_session_timeout: Option<i64>,
     /// Zeek's DNS analyzer runs on this UDP connection and has not yet seen a message: if
@@ -409,6 +415,7 @@ impl<S: ConnSlot> FlowTable<S> {
             resp_ip_bytes: 0,
             history: History::default(),
             inactivity,
+            wake: i64::MIN,
             dns_session_timeout,
             dns_first_message_pending: false,
             deadline: None,
@@ -544,11 +551,21 @@ impl<S> LiveConn<S> {
         self.history.add(b'^');
     }
 
-    /// Have the connection's timers removed it by capture time `now`?
+    /// Have the connection's timers removed it by capture time `now`? Checked for every
+    /// packet and on every table scan, so a connection that is not due costs one compare.
+    #[inline]
     fn timed_out(&mut self, now: Timestamp) -> bool {
+        now.nanos() >= self.wake && self.timers_due(now)
+    }
+
+    /// [`LiveConn::timed_out`] past the `wake` bound: runs the timers, and when none ends
+    /// the connection, sets `wake` to the earliest time one can.
+    fn timers_due(&mut self, now: Timestamp) -> bool {
         if now.nanos_since(self.last) >= self.inactivity {
             return true;
         }
+        // `now - last < inactivity` above, so `now` is before this (saturating) sum.
+        let mut wake = self.last.nanos().saturating_add(self.inactivity);
         if let Some(period) = self.dns_session_timeout {
             // The DNS analyzer's timer ticks every `period` from the connection's start and
             // ends it at the first tick that finds it idle for `period` minus one second.
@@ -564,22 +581,34 @@ impl<S> LiveConn<S> {
                 .start
                 .nanos()
                 .saturating_add(ticks.saturating_mul(period));
-            if period > 0 && now.nanos() >= tick {
-                return true;
+            if period > 0 {
+                if now.nanos() >= tick {
+                    return true;
+                }
+                // The tick only moves later as `last` does.
+                wake = wake.min(tick);
             }
         }
         match self.deadline {
-            Some(Deadline::Close(at)) => now >= at,
+            Some(Deadline::Close(at)) => {
+                if now >= at {
+                    return true;
+                }
+                wake = wake.min(at.nanos());
+            }
             Some(Deadline::Attempt(at)) if now >= at => {
                 let unanswered =
                     matches!(&self.state, ProtoState::Tcp(t) if t.is_unanswered_attempt());
-                if !unanswered {
-                    self.deadline = None; // the timer fired and found an answer
+                if unanswered {
+                    return true;
                 }
-                unanswered
+                self.deadline = None; // the timer fired and found an answer
             }
-            _ => false,
+            Some(Deadline::Attempt(at)) => wake = wake.min(at.nanos()),
+            None => {}
         }
+        self.wake = wake;
+        false
     }
 
     /// Account one packet of this connection.
@@ -588,10 +617,12 @@ impl<S> LiveConn<S> {
         // not change how this packet is counted (ConnSize gets the stale `is_orig`).
         let is_orig = packet.src == self.orig_h && src_port == self.orig_p;
         let mut dns_flip = false;
-        match (&mut self.state, packet.transport) {
+        // By reference: copying the whole `Transport` for the match cost as much as the
+        // fields it reads.
+        match (&mut self.state, &packet.transport) {
             (
                 ProtoState::Tcp(tcp),
-                Transport::Tcp {
+                &Transport::Tcp {
                     flags,
                     seq,
                     ack,
@@ -614,6 +645,9 @@ impl<S> LiveConn<S> {
                 };
                 let fx = tcp.process(slot, seg, &mut self.history);
                 if fx.touches_last_time {
+                    if ts < self.last {
+                        self.wake = i64::MIN;
+                    }
                     self.last = ts;
                 }
                 if fx.flipped {
@@ -621,26 +655,30 @@ impl<S> LiveConn<S> {
                 }
                 if fx.handshake_done {
                     self.inactivity = config.tcp_inactivity;
+                    self.wake = i64::MIN; // the new timeout may be shorter
                 }
                 if fx.attempt_started {
-                    self.deadline = Some(Deadline::Attempt(
-                        ts.saturating_add_nanos(config.tcp_attempt_delay),
-                    ));
+                    let at = ts.saturating_add_nanos(config.tcp_attempt_delay);
+                    self.deadline = Some(Deadline::Attempt(at));
+                    self.wake = self.wake.min(at.nanos());
                 }
                 if fx.close_complete {
-                    self.deadline = Some(Deadline::Close(
-                        self.last.saturating_add_nanos(config.tcp_close_delay),
-                    ));
+                    let at = self.last.saturating_add_nanos(config.tcp_close_delay);
+                    self.deadline = Some(Deadline::Close(at));
+                    self.wake = self.wake.min(at.nanos());
                 }
             }
             (
                 ProtoState::Udp { orig, resp },
-                Transport::Udp {
+                &Transport::Udp {
                     payload,
                     payload_len,
                     ..
                 },
             ) => {
+                if ts < self.last {
+                    self.wake = i64::MIN;
+                }
                 self.last = ts;
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
@@ -654,7 +692,10 @@ impl<S> LiveConn<S> {
                     dns_flip = is_orig && is_dns_response(payload) && !self.resp_h.is_multicast();
                 }
             }
-            (ProtoState::Icmp { orig, resp, .. }, Transport::Icmp { payload_len, .. }) => {
+            (ProtoState::Icmp { orig, resp, .. }, &Transport::Icmp { payload_len, .. }) => {
+                if ts < self.last {
+                    self.wake = i64::MIN;
+                }
                 self.last = ts;
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));

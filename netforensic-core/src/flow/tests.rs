@@ -554,3 +554,36 @@ fn slots_are_handed_back_however_a_connection_ends() {
     assert_eq!(flows, 3);
     assert_eq!(back, vec![(0, 1), (1, 1), (2, 1)]);
 }
+
+#[test]
+fn a_timestamp_going_back_brings_the_inactivity_timeout_forward() {
+    // The table caches when a connection can next time out; a packet stamped earlier than the
+    // connection's last one moves `last` back, and the next scan must see it.
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut out = Vec::new();
+    table.ingest(t(100_000), &udp(A, 40000, B, 123, 30));
+    table.ingest(t(1_000), &udp(A, 40000, B, 123, 30));
+    table.expire_due(t(100_000), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].last_ts, t(1_000));
+}
+
+#[test]
+fn a_shorter_tcp_timeout_after_the_handshake_ends_the_connection_at_the_next_scan() {
+    let config = FlowConfig {
+        tcp_inactivity: 2_000_000_000,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    let mut out = Vec::new();
+    table.ingest(t(0), &tcp(A, 1234, B, 80, SYN, 7, 0, 0));
+    // A scan while the UDP timeout (one minute) still applies caches a later time.
+    table.expire_due(t(10), &mut out);
+    table.ingest(t(20), &tcp(B, 80, A, 1234, SYN | ACK, 70, 8, 0));
+    table.ingest(t(30), &tcp(A, 1234, B, 80, ACK, 8, 71, 0));
+    table.expire_due(t(2_029), &mut out);
+    assert!(out.is_empty());
+    table.expire_due(t(2_030), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].history, "ShA");
+}
