@@ -23,12 +23,17 @@ enum Sniffing {
         hello: Box<dtls::HelloAssembler>,
         datagrams: u8,
     },
-    Quic {
-        pieces: Vec<(u64, Vec<u8>)>,
-        bytes: usize,
-        datagrams: u8,
-    },
+    /// Boxed: keeps the state small for the many connections that are not QUIC.
+    Quic(Box<QuicHello>),
     Done,
+}
+
+/// A QUIC connection's CRYPTO frames, until they hold the ClientHello.
+#[derive(Default)]
+struct QuicHello {
+    pieces: Vec<(u64, Vec<u8>)>,
+    bytes: usize,
+    datagrams: u8,
 }
 
 /// What looking at a connection's client bytes gave.
@@ -227,11 +232,7 @@ fn first_look(proto: Proto, tcp_seq: Option<u32>, payload: &[u8]) -> (Sniffing, 
                 Sniffing::Http,
             );
         }
-        Proto::Udp if quic::is_client_initial(payload) => Sniffing::Quic {
-            pieces: Vec::new(),
-            bytes: 0,
-            datagrams: 0,
-        },
+        Proto::Udp if quic::is_client_initial(payload) => Sniffing::Quic(Box::default()),
         Proto::Udp if dtls::starts_like_dtls(payload) => Sniffing::Dtls {
             hello: Box::default(),
             datagrams: 0,
@@ -301,11 +302,12 @@ fn keep_looking(state: &mut Sniffing, tcp_seq: Option<u32>, payload: &[u8]) -> O
                 dtls::Hello::NeedMore | dtls::Hello::NotHello => Outcome::Nothing,
             }
         }
-        Sniffing::Quic {
-            pieces,
-            bytes,
-            datagrams,
-        } => {
+        Sniffing::Quic(hello) => {
+            let QuicHello {
+                pieces,
+                bytes,
+                datagrams,
+            } = &mut **hello;
             *datagrams = datagrams.saturating_add(1);
             quic::crypto_frames(payload, &mut |offset, data| {
                 if pieces.len() < MAX_CRYPTO_PIECES
