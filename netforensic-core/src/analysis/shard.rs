@@ -8,7 +8,7 @@ use crate::capture::FrameMeta;
 use crate::correlate::InCaptureEvidence;
 use crate::decode::{Packet, Transport};
 use crate::dns::{DnsRecord, DnsSlot, DnsStats, DnsTracker, Resolution};
-use crate::flow::{ConnSlot, Connection, FlowId, FlowTable};
+use crate::flow::{ConnSlot, Connection, FlowId, FlowTable, FlowTouch};
 use crate::naming::{InFlowName, NameSniffer, SniffSlot};
 use crate::time::Timestamp;
 use ahash::AHashSet;
@@ -26,7 +26,7 @@ pub(crate) enum Run {
     Streamed,
 }
 
-/// A connection's state in the payload inspectors, kept in its flow table entry so that a
+/// A connection's state in the payload inspectors, kept with its flow table entry so that a
 /// packet costs one hash lookup for the table and the inspectors together.
 #[derive(Default)]
 struct Inspect {
@@ -34,17 +34,57 @@ struct Inspect {
     names: SniffSlot,
 }
 
-/// Allocated at the first payload an inspector looks at: an entry of the flow table grows by
-/// one pointer only (many connections carry no payload).
+/// A live connection's inspector state, as kept in its flow table entry (8 bytes): most
+/// connections end up with nothing to remember (names done, not DNS) and need no storage;
+/// the others keep theirs in the shard's [`Inspects`], freed when the connection ends.
 #[derive(Default)]
-pub(crate) struct InspectSlot(Option<Box<Inspect>>);
+pub(crate) enum InspectSlot {
+    /// No payload looked at yet.
+    #[default]
+    Unseen,
+    /// Nothing left to look for: not DNS (or not looked at by DNS), and names done.
+    Done,
+    /// Index of the state in the shard's [`Inspects`].
+    At(u32),
+}
 
 impl ConnSlot for InspectSlot {
     fn wanted_at_end(&self) -> bool {
-        // Only DNS logs something when a connection ends: its unanswered queries.
-        self.0
-            .as_ref()
-            .is_some_and(|inspect| inspect.dns.has_unlogged())
+        // The owner frees the state (and DNS logs its unanswered queries).
+        matches!(self, InspectSlot::At(_))
+    }
+}
+
+/// The inspector state of the connections that still have some, reused as they end (no
+/// allocation per connection).
+#[derive(Default)]
+struct Inspects {
+    states: Vec<Inspect>,
+    free: Vec<u32>,
+}
+
+impl Inspects {
+    /// Keep `inspect`; `None` if there are already `u32::MAX` states (never in practice: the
+    /// flow table bounds live connections far below).
+    fn keep(&mut self, inspect: Inspect) -> Option<u32> {
+        if let Some(at) = self.free.pop() {
+            self.states[at as usize] = inspect;
+            return Some(at);
+        }
+        let at = u32::try_from(self.states.len()).ok()?;
+        self.states.push(inspect);
+        Some(at)
+    }
+
+    /// Take the state at `at` out (a connection ended), freeing its place.
+    fn take(&mut self, at: u32) -> Inspect {
+        match self.states.get_mut(at as usize) {
+            Some(state) => {
+                self.free.push(at);
+                std::mem::take(state)
+            }
+            None => Inspect::default(),
+        }
     }
 }
 
@@ -54,6 +94,7 @@ pub(crate) struct Shard {
     pub names: NameSniffer,
     pub evidence: InCaptureEvidence,
     pub finished: Vec<Connection>,
+    inspects: Inspects,
     track_dns: bool,
     track_names: bool,
     next_expiry_check: i64,
@@ -70,6 +111,7 @@ impl Shard {
             names: NameSniffer::new(),
             evidence: InCaptureEvidence::new(),
             finished: Vec::new(),
+            inspects: Inspects::default(),
             track_dns: options.dns,
             track_names: options.naming,
             next_expiry_check: i64::MIN,
@@ -101,15 +143,15 @@ impl Shard {
             let dns = self.track_dns && DnsTracker::looks_at(&touch);
             let names = self.track_names && NameSniffer::looks_at(&touch);
             if dns || names {
-                let inspect = slot.0.get_or_insert_with(Box::default);
-                if dns {
-                    self.dns
-                        .observe_in(&mut inspect.dns, &touch, ts, tcp_seq, payload);
-                }
-                if names {
-                    self.names
-                        .observe_in(&mut inspect.names, &touch, ts, tcp_seq, payload);
-                }
+                let track_names = self.track_names;
+                inspect(
+                    (&mut self.dns, &mut self.names, &mut self.inspects),
+                    track_names,
+                    slot,
+                    &touch,
+                    (ts, tcp_seq, payload),
+                    (dns, names),
+                );
             }
         }
         if now.nanos() >= self.next_expiry_check {
@@ -122,16 +164,68 @@ impl Shard {
     fn collect_expired(&mut self, now: Timestamp) {
         self.flows.expire(now, &mut self.finished);
         let ended = self.flows.ended_slots();
-        end_inspection(&mut self.dns, ended);
+        end_inspection(&mut self.dns, &mut self.inspects, ended);
     }
 }
 
-/// Connections ended: log what DNS still held of them (the rest of their inspector state
-/// was dropped with them).
-fn end_inspection(dns: &mut DnsTracker, ended: impl Iterator<Item = (FlowId, InspectSlot)>) {
+/// Offer a payload to the inspectors that look at it (`dns`, `names`).
+fn inspect(
+    (dns_tracker, sniffer, inspects): (&mut DnsTracker, &mut NameSniffer, &mut Inspects),
+    track_names: bool,
+    slot: &mut InspectSlot,
+    touch: &FlowTouch,
+    (ts, tcp_seq, payload): (Timestamp, Option<u32>, &[u8]),
+    (dns, names): (bool, bool),
+) {
+    let mut look = |inspect: &mut Inspect| {
+        if dns {
+            dns_tracker.observe_in(&mut inspect.dns, touch, ts, tcp_seq, payload);
+        }
+        if names {
+            sniffer.observe_in(&mut inspect.names, touch, ts, tcp_seq, payload);
+        }
+        // Names done (or not sniffed) and no DNS state: nothing left to look for. DNS looks
+        // at every payload of a connection or at none, so a connection it has not taken as
+        // DNS by now never will be.
+        !inspect.dns.is_dns() && (!track_names || inspect.names.is_done())
+    };
+    match *slot {
+        InspectSlot::Done => {}
+        InspectSlot::At(at) => {
+            let Some(inspect) = inspects.states.get_mut(at as usize) else {
+                return;
+            };
+            if look(inspect) {
+                inspects.take(at);
+                *slot = InspectSlot::Done;
+            }
+        }
+        InspectSlot::Unseen => {
+            let mut fresh = Inspect::default();
+            *slot = if look(&mut fresh) {
+                InspectSlot::Done
+            } else {
+                match inspects.keep(fresh) {
+                    Some(at) => InspectSlot::At(at),
+                    None => InspectSlot::Unseen,
+                }
+            };
+        }
+    }
+}
+
+/// Connections ended: free their inspector state, logging what DNS still held of them.
+fn end_inspection(
+    dns: &mut DnsTracker,
+    inspects: &mut Inspects,
+    ended: impl Iterator<Item = (FlowId, InspectSlot)>,
+) {
     for (id, slot) in ended {
-        if let Some(inspect) = slot.0 {
-            dns.flow_ended(id, inspect.dns);
+        if let InspectSlot::At(at) = slot {
+            let inspect = inspects.take(at);
+            if inspect.dns.has_unlogged() {
+                dns.flow_ended(id, inspect.dns);
+            }
         }
     }
 }
@@ -168,7 +262,7 @@ impl Shard {
     /// services and evidence. A [`Run::Streamed`] shard: its DNS tracker keeps no transactions.
     pub fn drain_epoch(&mut self, now: Timestamp) -> EpochOutput {
         self.flows.expire_due(now, &mut self.finished);
-        end_inspection(&mut self.dns, self.flows.ended_slots());
+        end_inspection(&mut self.dns, &mut self.inspects, self.flows.ended_slots());
         let connections = std::mem::take(&mut self.finished);
         let ended: AHashSet<u64> = connections.iter().map(|c| c.id).collect();
         let is_ended = |id: u64| ended.contains(&id);
@@ -196,11 +290,12 @@ impl Shard {
             names,
             evidence,
             mut finished,
+            mut inspects,
             ..
         } = self;
         // In hash order: the records are sorted when the shards' outputs are merged.
         let ended = flows.finish_unordered(&mut finished);
-        end_inspection(&mut dns, ended.into_iter());
+        end_inspection(&mut dns, &mut inspects, ended.into_iter());
         let mut services: Vec<(u64, &'static str)> =
             dns.dns_flows().into_iter().map(|id| (id, "dns")).collect();
         let uids: ahash::AHashMap<u64, &str> =

@@ -146,6 +146,11 @@ enum SlotState {
 }
 
 impl DnsSlot {
+    /// Whether the connection was taken as (possible) DNS: its state is kept.
+    pub fn is_dns(&self) -> bool {
+        matches!(self.0, SlotState::Dns(_))
+    }
+
     /// Whether ending the connection logs something ([`DnsTracker::flow_ended`]): its
     /// unanswered queries or held records, if it carries DNS.
     pub fn has_unlogged(&self) -> bool {

@@ -53,6 +53,13 @@ enum Outcome {
 #[derive(Default)]
 pub struct SniffSlot(Option<Sniffing>);
 
+impl SniffSlot {
+    /// Whether sniffing this connection is over (a name found, or nothing to find).
+    pub fn is_done(&self) -> bool {
+        matches!(self.0, Some(Sniffing::Done))
+    }
+}
+
 /// Watches client payloads for SNI / Host.
 #[derive(Default)]
 pub struct NameSniffer {
