@@ -643,6 +643,19 @@ impl<S> LiveConn<S> {
                     window,
                     len: payload_len,
                 };
+                // Most segments of an established connection only move sequence numbers:
+                // no role, state, timer or deadline change.
+                if let Some(touches_last_time) =
+                    tcp.process_established(slot, seg, &mut self.history)
+                {
+                    if touches_last_time {
+                        if ts < self.last {
+                            self.wake = i64::MIN;
+                        }
+                        self.last = ts;
+                    }
+                    return self.count(is_orig, packet);
+                }
                 let fx = tcp.process(slot, seg, &mut self.history);
                 if fx.touches_last_time {
                     if ts < self.last {
@@ -703,14 +716,7 @@ impl<S> LiveConn<S> {
             // A key is unique per protocol, so the state always matches the transport.
             _ => return,
         }
-        let ip_len = u64::from(packet.ip_len);
-        if is_orig {
-            self.orig_pkts = self.orig_pkts.saturating_add(1);
-            self.orig_ip_bytes = self.orig_ip_bytes.saturating_add(ip_len);
-        } else {
-            self.resp_pkts = self.resp_pkts.saturating_add(1);
-            self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
-        }
+        self.count(is_orig, packet);
         if dns_flip {
             // Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`) runs after the packet was
             // counted and calls `Connection::FlipRoles`: endpoints and packet counters swap
@@ -718,6 +724,19 @@ impl<S> LiveConn<S> {
             // session adapter has no FlipRoles), and `^` is written.
             self.flip_addresses_only();
             self.history.add(b'^');
+        }
+    }
+
+    /// Count a packet for its side.
+    #[inline]
+    fn count(&mut self, is_orig: bool, packet: &Packet<'_>) {
+        let ip_len = u64::from(packet.ip_len);
+        if is_orig {
+            self.orig_pkts = self.orig_pkts.saturating_add(1);
+            self.orig_ip_bytes = self.orig_ip_bytes.saturating_add(ip_len);
+        } else {
+            self.resp_pkts = self.resp_pkts.saturating_add(1);
+            self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
         }
     }
 
