@@ -340,7 +340,9 @@ impl<S: ConnSlot> FlowTable<S> {
 
         // Timers first (Zeek advances them before the packet), then TCP reuse. One hash
         // lookup per packet, also when the packet starts a connection.
-        let config = self.config;
+        // A reference (disjoint from `live` and `stats`): copying the 64-byte config cost
+        // instructions on every packet.
+        let config = &self.config;
         let (conn, created) = match self.live.map.entry(key) {
             Entry::Occupied(entry) => {
                 let conn = entry.into_mut();
@@ -354,8 +356,7 @@ impl<S: ConnSlot> FlowTable<S> {
                 }
                 if replace {
                     // The new connection takes the old one's place in the map.
-                    let fresh =
-                        Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                    let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
                     let mut old = std::mem::replace(conn, fresh);
                     set_aside(&mut self.live.ended, &mut old);
                     self.finished.push(old.into_connection());
@@ -363,11 +364,11 @@ impl<S: ConnSlot> FlowTable<S> {
                 (conn, replace)
             }
             Entry::Vacant(entry) => {
-                let fresh = Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
                 (entry.insert(fresh), true)
             }
         };
-        conn.update(ts, packet, tuple.src_port, &config);
+        conn.update(ts, packet, tuple.src_port, config);
         let touch = conn.touch(packet, tuple.src_port, created);
         Some((touch, &mut conn.slot))
     }
