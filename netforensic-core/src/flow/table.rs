@@ -340,7 +340,9 @@ impl<S: ConnSlot> FlowTable<S> {
 
         // Timers first (Zeek advances them before the packet), then TCP reuse. One hash
         // lookup per packet, also when the packet starts a connection.
-        let config = self.config;
+        // A reference (disjoint from `live` and `stats`): copying the 64-byte config cost
+        // instructions on every packet.
+        let config = &self.config;
         let (conn, created) = match self.live.map.entry(key) {
             Entry::Occupied(entry) => {
                 let conn = entry.into_mut();
@@ -354,8 +356,7 @@ impl<S: ConnSlot> FlowTable<S> {
                 }
                 if replace {
                     // The new connection takes the old one's place in the map.
-                    let fresh =
-                        Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                    let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
                     let mut old = std::mem::replace(conn, fresh);
                     set_aside(&mut self.live.ended, &mut old);
                     self.finished.push(old.into_connection());
@@ -363,11 +364,11 @@ impl<S: ConnSlot> FlowTable<S> {
                 (conn, replace)
             }
             Entry::Vacant(entry) => {
-                let fresh = Self::new_conn(&config, &mut self.stats, new_id, ts, packet, &tuple);
+                let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
                 (entry.insert(fresh), true)
             }
         };
-        conn.update(ts, packet, tuple.src_port, &config);
+        conn.update(ts, packet, tuple.src_port, config);
         let touch = conn.touch(packet, tuple.src_port, created);
         Some((touch, &mut conn.slot))
     }
@@ -643,6 +644,19 @@ impl<S> LiveConn<S> {
                     window,
                     len: payload_len,
                 };
+                // Most segments of an established connection only move sequence numbers:
+                // no role, state, timer or deadline change.
+                if let Some(touches_last_time) =
+                    tcp.process_established(slot, seg, &mut self.history)
+                {
+                    if touches_last_time {
+                        if ts < self.last {
+                            self.wake = i64::MIN;
+                        }
+                        self.last = ts;
+                    }
+                    return self.count(is_orig, packet);
+                }
                 let fx = tcp.process(slot, seg, &mut self.history);
                 if fx.touches_last_time {
                     if ts < self.last {
@@ -703,14 +717,7 @@ impl<S> LiveConn<S> {
             // A key is unique per protocol, so the state always matches the transport.
             _ => return,
         }
-        let ip_len = u64::from(packet.ip_len);
-        if is_orig {
-            self.orig_pkts = self.orig_pkts.saturating_add(1);
-            self.orig_ip_bytes = self.orig_ip_bytes.saturating_add(ip_len);
-        } else {
-            self.resp_pkts = self.resp_pkts.saturating_add(1);
-            self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
-        }
+        self.count(is_orig, packet);
         if dns_flip {
             // Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`) runs after the packet was
             // counted and calls `Connection::FlipRoles`: endpoints and packet counters swap
@@ -718,6 +725,19 @@ impl<S> LiveConn<S> {
             // session adapter has no FlipRoles), and `^` is written.
             self.flip_addresses_only();
             self.history.add(b'^');
+        }
+    }
+
+    /// Count a packet for its side.
+    #[inline]
+    fn count(&mut self, is_orig: bool, packet: &Packet<'_>) {
+        let ip_len = u64::from(packet.ip_len);
+        if is_orig {
+            self.orig_pkts = self.orig_pkts.saturating_add(1);
+            self.orig_ip_bytes = self.orig_ip_bytes.saturating_add(ip_len);
+        } else {
+            self.resp_pkts = self.resp_pkts.saturating_add(1);
+            self.resp_ip_bytes = self.resp_ip_bytes.saturating_add(ip_len);
         }
     }
 

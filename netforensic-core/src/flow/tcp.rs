@@ -332,6 +332,62 @@ impl TcpConn {
         fx
     }
 
+    /// [`TcpConn::process`] for the common segment: ACK without SYN, FIN or RST, both
+    /// endpoints established or partial. Such a segment cannot change a state, a timer or
+    /// the roles, so only `touches_last_time` is returned; `None` (nothing changed) for any
+    /// other segment, which must go through `process`. Same steps in the same order as
+    /// `process`, minus the ones these conditions make no-ops.
+    #[inline]
+    pub fn process_established(
+        &mut self,
+        slot: usize,
+        seg: Segment,
+        history: &mut History,
+    ) -> Option<bool> {
+        use EndpointState as E;
+        let control = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        if seg.flags.0 & control != TcpFlags::ACK {
+            return None;
+        }
+        let is_orig = slot == self.orig;
+        let both_closed_before = self.slots[0].did_close && self.slots[1].did_close;
+        let (ep, peer) = self.pair(slot);
+        if !matches!(ep.state, E::Established | E::Partial)
+            || !matches!(peer.state, E::Established | E::Partial)
+        {
+            return None;
+        }
+        let len = seg.len;
+        // `update_history` without SYN/FIN/RST (the relative sequence is not needed).
+        let shift = if is_orig { 0 } else { RESP_SHIFT };
+        if len > 0 {
+            history.check(HIST_DATA << shift, if is_orig { b'D' } else { b'd' });
+        } else {
+            history.check(HIST_ACK << shift, if is_orig { b'A' } else { b'a' });
+        }
+        // Peer not closed, endpoint not reset: only the window decides.
+        if seg.window == 0 && ep.zero_windows.hit() {
+            history.add(if is_orig { b'W' } else { b'w' });
+        }
+        // The peer is not inactive and there is no RST.
+        let (_, ack_underflow) = peer.relative_seq(seg.ack, peer.ack_seq, peer.ack_wraps);
+        if !ack_underflow {
+            let delta = seq_delta(seg.ack, peer.ack_seq);
+            let broken_ack = seg.ack == 0 && delta > TOO_LARGE_SEQ_DELTA;
+            if !broken_ack && delta > 0 {
+                peer.update_ack_seq(seg.ack);
+            }
+        }
+        // `update_last_seq` without SYN/FIN/RST and not reset.
+        let seq_one_past = seg.seq.wrapping_add(len);
+        if seq_delta(seq_one_past, ep.last_seq) > 0 {
+            ep.update_last_seq(seq_one_past);
+        } else if len > 0 && ep.retransmissions.hit() {
+            history.add(if is_orig { b'T' } else { b't' });
+        }
+        Some(!both_closed_before)
+    }
+
     /// Set the state of the endpoint in `slot` (Zeek's `TCP_Endpoint::SetState`).
     fn set_state(&mut self, slot: usize, new: EndpointState, fx: &mut TcpEffects) {
         let (ep, peer) = self.pair(slot);
@@ -639,5 +695,108 @@ mod tests {
         assert!(history_is_syn_then_reset("ShR"));
         assert!(!history_is_syn_then_reset("SAR"));
         assert!(!history_is_syn_then_reset("R"));
+    }
+
+    /// `process_established` must do exactly what `process` does on every segment it takes.
+    #[test]
+    fn established_fast_path_matches_process() {
+        let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut fast_taken = 0;
+        for round in 0..200 {
+            let mut tcp = TcpConn::default();
+            let mut history = History::default();
+            let seg = |flags: u8, seq: u32, ack: u32, len: u32| Segment {
+                flags: TcpFlags(flags),
+                seq,
+                ack,
+                window: 100,
+                len,
+            };
+            let (a, b) = (next() as u32, next() as u32);
+            if round % 2 == 0 {
+                // Full handshake.
+                tcp.process(0, seg(TcpFlags::SYN, a, 0, 0), &mut history);
+                let synack = TcpFlags::SYN | TcpFlags::ACK;
+                tcp.process(1, seg(synack, b, a.wrapping_add(1), 0), &mut history);
+                let ack = a.wrapping_add(1);
+                tcp.process(
+                    0,
+                    seg(TcpFlags::ACK, ack, b.wrapping_add(1), 0),
+                    &mut history,
+                );
+            } else {
+                // Partial connection (handshake missed).
+                tcp.process(0, seg(TcpFlags::ACK, a, b, 10), &mut history);
+                tcp.process(
+                    1,
+                    seg(TcpFlags::ACK, b, a.wrapping_add(10), 10),
+                    &mut history,
+                );
+            }
+            let mut seqs = [a.wrapping_add(1), b.wrapping_add(1)];
+            for _ in 0..300 {
+                let r = next();
+                let slot = (r & 1) as usize;
+                let flags = match (r >> 1) % 256 {
+                    0 => TcpFlags::ACK | TcpFlags::FIN,
+                    1 => TcpFlags::RST,
+                    2 => 0,
+                    3..=128 => TcpFlags::ACK,
+                    _ => TcpFlags::ACK | 0x08, // PSH
+                };
+                let len = match (r >> 5) % 4 {
+                    0 => 0,
+                    1 => (r >> 8) as u32 % 3000,
+                    _ => (r >> 8) as u32 % 100,
+                };
+                let jump = match (r >> 20) % 8 {
+                    0 => (r >> 24) as u32,           // anywhere (wraps, underflows)
+                    1 => 0u32.wrapping_sub(len + 5), // backwards
+                    2 => 0,                          // retransmission
+                    _ => len,
+                };
+                let seq = seqs[slot].wrapping_add(jump);
+                seqs[slot] = seq;
+                let ack = match (r >> 40) % 6 {
+                    0 => (r >> 44) as u32,
+                    1 => 0,
+                    _ => seqs[slot ^ 1],
+                };
+                let window = if (r >> 50) % 5 == 0 { 0 } else { 512 };
+                let s = Segment {
+                    flags: TcpFlags(flags),
+                    seq,
+                    ack,
+                    window,
+                    len,
+                };
+                let before = format!("{tcp:?}");
+                let (mut fast, mut fast_history) = (tcp.clone(), history.clone());
+                let taken = fast.process_established(slot, s, &mut fast_history);
+                if taken.is_none() {
+                    // Declined: nothing changed.
+                    assert_eq!(format!("{fast:?}"), before);
+                    assert_eq!(fast_history, history);
+                }
+                let fx = tcp.process(slot, s, &mut history);
+                if let Some(touches_last_time) = taken {
+                    fast_taken += 1;
+                    let expected = TcpEffects {
+                        touches_last_time,
+                        ..TcpEffects::default()
+                    };
+                    assert_eq!(fx, expected);
+                    assert_eq!(fast_history, history);
+                    assert_eq!(format!("{fast:?}"), format!("{tcp:?}"));
+                }
+            }
+        }
+        assert!(fast_taken > 5_000, "fast path taken {fast_taken} times");
     }
 }
