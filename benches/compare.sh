@@ -23,7 +23,13 @@ cargo build --release -q -p netforensic-cli -p netforensic-benches
 nf=target/release/netforensic
 [ -s "$capture" ] || target/release/gen-capture "$size" "$format" "$capture"
 bytes=$(stat -c %s "$capture")
-cat "$capture" > /dev/null # into the page cache
+# Into the page cache afresh: dropped first, then read in one sweep. How the file got cached
+# matters by a quarter: read ahead in one sweep it sits in 2 MB folios, which the kernel maps
+# with one page-table entry each; cached piecemeal (written, partly evicted) in small folios,
+# every 4 KiB page costs the map its own entry (session 7: 0.39-0.49 s/GB against 0.31, the
+# lower bound 0.175 against 0.09-0.13 s/GB). Same state for every command, every run.
+dd if="$capture" iflag=nocache count=0 status=none 2>/dev/null || true
+cat "$capture" > /dev/null
 
 # Every command runs ROUNDS times (default 3), the rounds interleaved so that a slow moment of
 # the shared machine touches every command alike; each figure is the median of its rounds, the
