@@ -85,6 +85,17 @@ impl<S: ConnSlot> LiveMap<S> {
     }
 }
 
+/// A connection's last packet time (`last`) is now `ts`. Timers run from `last`, so one that
+/// goes back may bring them earlier: its `wake` bound is then recomputed. (Fields, not the
+/// connection: the protocol state is borrowed where this is called.)
+#[inline]
+fn set_last(last: &mut Timestamp, wake: &mut i64, ts: Timestamp) {
+    if ts < *last {
+        *wake = i64::MIN;
+    }
+    *last = ts;
+}
+
 /// Move an ending connection's slot to `ended` if its owner wants it back.
 fn set_aside<S: ConnSlot>(ended: &mut Vec<(FlowId, S)>, conn: &mut LiveConn<S>) {
     if conn.slot.wanted_at_end() {
@@ -650,19 +661,13 @@ impl<S> LiveConn<S> {
                     tcp.process_established(slot, seg, &mut self.history)
                 {
                     if touches_last_time {
-                        if ts < self.last {
-                            self.wake = i64::MIN;
-                        }
-                        self.last = ts;
+                        set_last(&mut self.last, &mut self.wake, ts);
                     }
                     return self.count(is_orig, packet);
                 }
                 let fx = tcp.process(slot, seg, &mut self.history);
                 if fx.touches_last_time {
-                    if ts < self.last {
-                        self.wake = i64::MIN;
-                    }
-                    self.last = ts;
+                    set_last(&mut self.last, &mut self.wake, ts);
                 }
                 if fx.flipped {
                     self.flip_addresses_only();
@@ -690,10 +695,7 @@ impl<S> LiveConn<S> {
                     ..
                 },
             ) => {
-                if ts < self.last {
-                    self.wake = i64::MIN;
-                }
-                self.last = ts;
+                set_last(&mut self.last, &mut self.wake, ts);
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
                 if is_orig {
@@ -707,10 +709,7 @@ impl<S> LiveConn<S> {
                 }
             }
             (ProtoState::Icmp { orig, resp, .. }, &Transport::Icmp { payload_len, .. }) => {
-                if ts < self.last {
-                    self.wake = i64::MIN;
-                }
-                self.last = ts;
+                set_last(&mut self.last, &mut self.wake, ts);
                 let side = if is_orig { orig } else { resp };
                 *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
             }
