@@ -66,7 +66,13 @@ pub struct NameSniffer {
     /// The state of the connections offered to [`NameSniffer::observe`] (callers of
     /// [`NameSniffer::observe_in`] keep it with their connections).
     flows: AHashMap<FlowId, SniffSlot>,
-    found: Vec<(FlowId, InFlowName)>,
+    found: Found,
+}
+
+/// What sniffing found: names, and protocols recognised without a name.
+#[derive(Default)]
+struct Found {
+    names: Vec<(FlowId, InFlowName)>,
     services: Vec<FlowService>,
 }
 
@@ -104,14 +110,7 @@ impl NameSniffer {
         }
         let _ = ts;
         let slot = self.flows.entry(touch.id).or_default();
-        sniff(
-            slot,
-            touch,
-            tcp_seq,
-            payload,
-            &mut self.found,
-            &mut self.services,
-        );
+        self.found.sniff(slot, touch, tcp_seq, payload);
     }
 
     /// [`NameSniffer::observe`] for a caller that keeps the connection's state: `slot` (the
@@ -126,14 +125,7 @@ impl NameSniffer {
     ) {
         let _ = ts;
         if Self::looks_at(touch) {
-            sniff(
-                slot,
-                touch,
-                tcp_seq,
-                payload,
-                &mut self.found,
-                &mut self.services,
-            );
+            self.found.sniff(slot, touch, tcp_seq, payload);
         }
     }
 
@@ -147,8 +139,8 @@ impl NameSniffer {
         &mut self,
         ended: impl Fn(FlowId) -> bool,
     ) -> (Vec<(FlowId, InFlowName)>, Vec<FlowService>) {
-        let names = take_where(&mut self.found, |(id, _)| ended(*id));
-        let services = take_where(&mut self.services, |(id, _)| ended(*id));
+        let names = take_where(&mut self.found.names, |(id, _)| ended(*id));
+        let services = take_where(&mut self.found.services, |(id, _)| ended(*id));
         (names, services)
     }
 
@@ -159,51 +151,56 @@ impl NameSniffer {
 
     /// Names found per connection, and the protocols recognised on connections that sent no
     /// name (a ClientHello without SNI), both sorted by id.
-    pub fn finish_with_services(mut self) -> (Vec<(FlowId, InFlowName)>, Vec<FlowService>) {
-        self.found.sort_by_key(|(id, _)| *id);
-        self.services.sort_by_key(|(id, _)| *id);
-        (self.found, self.services)
+    pub fn finish_with_services(self) -> (Vec<(FlowId, InFlowName)>, Vec<FlowService>) {
+        let Found {
+            mut names,
+            mut services,
+        } = self.found;
+        names.sort_by_key(|(id, _)| *id);
+        services.sort_by_key(|(id, _)| *id);
+        (names, services)
     }
 }
 
-/// A client payload of a connection: look at it, and record what it gave.
-fn sniff(
-    slot: &mut SniffSlot,
-    touch: &FlowTouch,
-    tcp_seq: Option<u32>,
-    payload: &[u8],
-    found: &mut Vec<(FlowId, InFlowName)>,
-    services: &mut Vec<FlowService>,
-) {
-    let outcome = match &mut slot.0 {
-        Some(state) => {
-            if matches!(state, Sniffing::Done) {
-                return;
+impl Found {
+    /// A client payload of a connection: look at it, and record what it gave.
+    fn sniff(
+        &mut self,
+        slot: &mut SniffSlot,
+        touch: &FlowTouch,
+        tcp_seq: Option<u32>,
+        payload: &[u8],
+    ) {
+        let outcome = match &mut slot.0 {
+            Some(state) => {
+                if matches!(state, Sniffing::Done) {
+                    return;
+                }
+                let outcome = keep_looking(state, tcp_seq, payload);
+                if !matches!(outcome, Outcome::Pending) {
+                    *state = Sniffing::Done;
+                }
+                outcome
             }
-            let outcome = keep_looking(state, tcp_seq, payload);
-            if !matches!(outcome, Outcome::Pending) {
-                *state = Sniffing::Done;
+            None => {
+                let (state, outcome) = first_look(touch.proto, tcp_seq, payload);
+                slot.0 = Some(state);
+                outcome
             }
-            outcome
-        }
-        None => {
-            let (state, outcome) = first_look(touch.proto, tcp_seq, payload);
-            slot.0 = Some(state);
-            outcome
-        }
-    };
-    match outcome {
-        Outcome::Pending | Outcome::Nothing => {}
-        Outcome::Service(service) => services.push((touch.id, service)),
-        Outcome::Name(name, source, service) => {
-            found.push((
-                touch.id,
-                InFlowName {
-                    name,
-                    source,
-                    service,
-                },
-            ));
+        };
+        match outcome {
+            Outcome::Pending | Outcome::Nothing => {}
+            Outcome::Service(service) => self.services.push((touch.id, service)),
+            Outcome::Name(name, source, service) => {
+                self.names.push((
+                    touch.id,
+                    InFlowName {
+                        name,
+                        source,
+                        service,
+                    },
+                ));
+            }
         }
     }
 }
