@@ -28,11 +28,11 @@ use crate::time::Timestamp;
 use crate::Error;
 use pipeline::ShardPool;
 use populate::ReleaseBehind;
-use shard::{EpochOutput, Run, Shard, ShardOutput};
+use shard::{Run, Shard, ShardOutput};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
-use stream::{EpochMarks, EpochMerger, SummaryMark};
+use stream::{EpochMerger, MarkSender, SummaryMark};
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -92,7 +92,7 @@ pub fn analyze_capture(
     let mut reader = CaptureReader::from_source(source)?;
     let mut decoder = Decoder::new();
     let progress = options.progress.as_deref();
-    let (shards, _) = run_shards(&mut reader, &mut decoder, options, None);
+    let shards = run_shards(&mut reader, &mut decoder, options, None);
     if let Some(progress) = progress {
         progress.store(reader.summary().bytes, Ordering::Relaxed);
     }
@@ -131,11 +131,7 @@ pub fn analyze_capture_streamed(
     let mut decoder = Decoder::new();
     let progress = options.progress.as_deref();
     let mut merger = EpochMerger::new(path, options.naming || options.dns, output);
-    let (last, remaining_epochs) =
-        run_shards(&mut reader, &mut decoder, options, Some(&mut merger));
-    for (at, parts) in remaining_epochs {
-        merger.merge(parts, reader.summary(), at);
-    }
+    let last = run_shards(&mut reader, &mut decoder, options, Some(&mut merger));
     let mut dns_stats = DnsStats::default();
     let mut parts = Vec::with_capacity(last.len());
     for shard in last {
@@ -160,15 +156,16 @@ pub fn analyze_capture_streamed(
 }
 
 /// Read every packet into the shards: inline with one thread, else on shard workers (see
-/// [`pipeline`]). With a merger (a streamed analysis) each epoch is merged as it completes.
-/// Returns the finished shards and, from workers, the epochs not merged yet (with the summary
-/// mark each must be merged at).
+/// [`pipeline`]). With a merger (a streamed analysis) each epoch is merged as it completes:
+/// inline, or on the calling thread while another reads (the reader feeds the shards; merging,
+/// naming and writing an epoch there held them up). Returns the finished shards (their last
+/// epoch not merged).
 fn run_shards(
     reader: &mut CaptureReader,
     decoder: &mut Decoder,
     options: &AnalysisOptions,
     merger: Option<&mut EpochMerger<'_>>,
-) -> (Vec<ShardOutput>, Vec<(SummaryMark, Vec<EpochOutput>)>) {
+) -> Vec<ShardOutput> {
     let threads = options
         .threads
         .unwrap_or_else(rayon::current_num_threads)
@@ -186,43 +183,48 @@ fn run_shards(
             release: ReleaseBehind::default(),
         };
         read_packets::<false>(reader, decoder, options, &mut sink, None);
-        (vec![sink.shard.finish()], Vec::new())
-    } else {
-        let read_position = AtomicU64::new(0);
-        let read_done = AtomicBool::new(false);
-        // Outside the scope: the packets handed to the workers borrow it.
-        let input = reader.shared_input();
-        let outputs = std::thread::scope(|scope| {
-            // Bytes already in memory (decompressed) have no page tables to fill.
-            if let Some(input) = input.clone().filter(SharedInput::is_mapped) {
-                let (position, done) = (&read_position, &read_done);
-                scope.spawn(move || populate::populate_ahead(&input, position, done));
-            }
-            let whole = input.as_ref().map(SharedInput::bytes);
-            let mut sink = PooledSink {
-                pool: ShardPool::start(scope, threads, options, run, whole),
-                merger,
-                marks: EpochMarks::default(),
-            };
-            let position = Some(&read_position);
-            if input.is_some() {
-                read_packets::<false>(reader, decoder, options, &mut sink, position);
-            } else {
-                read_packets::<true>(reader, decoder, options, &mut sink, position);
-            }
-            read_done.store(true, Ordering::Relaxed);
-            let now = SummaryMark::of(reader.summary());
-            let (shards, epochs) = sink.pool.finish();
-            drop(reader.release_input());
-            let epochs = epochs
-                .into_iter()
-                .map(|(epoch, parts)| (sink.marks.take(epoch, now), parts))
-                .collect();
-            (shards, epochs)
-        });
-        unmap_aside(input);
-        outputs
+        return vec![sink.shard.finish()];
     }
+    let read_position = AtomicU64::new(0);
+    let read_done = AtomicBool::new(false);
+    // Outside the scope: the packets handed to the workers borrow it.
+    let input = reader.shared_input();
+    let (reading_from, decoding) = (&mut *reader, &mut *decoder);
+    let shards = std::thread::scope(|scope| {
+        // Bytes already in memory (decompressed) have no page tables to fill.
+        if let Some(input) = input.clone().filter(SharedInput::is_mapped) {
+            let (position, done) = (&read_position, &read_done);
+            scope.spawn(move || populate::populate_ahead(&input, position, done));
+        }
+        let whole = input.as_ref().map(SharedInput::bytes);
+        let (pool, completed) = ShardPool::start(scope, threads, options, run, whole);
+        let (marks, merge_marks) = stream::mark_channel();
+        let streamed = merger.is_some();
+        let (position, done) = (&read_position, &read_done);
+        let reading = scope.spawn(move || {
+            let mut sink = PooledSink {
+                pool,
+                marks: streamed.then_some(marks),
+            };
+            if whole.is_some() {
+                read_packets::<false>(reading_from, decoding, options, &mut sink, Some(position));
+            } else {
+                read_packets::<true>(reading_from, decoding, options, &mut sink, Some(position));
+            }
+            done.store(true, Ordering::Relaxed);
+            sink.pool.finish()
+        });
+        if let Some(merger) = merger {
+            stream::merge_as_completed(merger, completed, merge_marks);
+        }
+        // A panic while reading is a bug: pass it on.
+        reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    drop(reader.release_input());
+    unmap_aside(input);
+    shards
 }
 
 /// Unmap a mapped input (its last reference, once every packet was read and every shard is
@@ -329,15 +331,15 @@ impl PacketSink for InlineSink<'_, '_> {
     }
 }
 
-/// Shard workers on threads of their own; the calling thread reads and merges.
-struct PooledSink<'p, 'i, 'm, 's> {
+/// Shard workers on threads of their own, fed by the reading thread; a streamed analysis's
+/// marks go to the merging thread.
+struct PooledSink<'p, 'i> {
     pool: ShardPool<'p, 'i>,
-    merger: Option<&'m mut EpochMerger<'s>>,
-    /// Epochs marked and not merged yet.
-    marks: EpochMarks,
+    /// Where epoch marks go (a streamed analysis only).
+    marks: Option<MarkSender>,
 }
 
-impl PacketSink for PooledSink<'_, '_, '_, '_> {
+impl PacketSink for PooledSink<'_, '_> {
     fn packet(
         &mut self,
         now: Timestamp,
@@ -351,20 +353,16 @@ impl PacketSink for PooledSink<'_, '_, '_, '_> {
     }
 
     fn mark(&mut self, epoch: u64, now: Timestamp, summary: &CaptureSummary) {
-        let Some(merger) = self.merger.as_deref_mut() else {
+        let Some(marks) = self.marks.as_mut() else {
             return;
         };
+        // The mark first: the merging thread looks for it once the shards complete the epoch.
+        marks.mark(epoch, summary);
         self.pool.mark(epoch, now);
-        self.marks.push(epoch, SummaryMark::of(summary));
-        let now = SummaryMark::of(summary);
-        for (epoch, parts) in self.pool.completed_epochs() {
-            let at = self.marks.take(epoch, now);
-            merger.merge(parts, summary, at);
-        }
     }
 
     fn stopped(&self) -> bool {
-        self.merger.as_deref().is_some_and(EpochMerger::stopped)
+        self.marks.as_ref().is_some_and(MarkSender::stopped)
     }
 }
 

@@ -364,10 +364,35 @@ pub(crate) struct ShardPool<'scope, 'i> {
     pending: Vec<Batch<'i>>,
     recycled: mpsc::Receiver<Batch<'i>>,
     workers: Vec<std::thread::ScopedJoinHandle<'scope, ShardOutput>>,
-    /// Epoch outputs of a streamed analysis: (epoch, output), one per shard and epoch.
-    epochs: mpsc::Receiver<(u64, EpochOutput)>,
+}
+
+/// The epochs of a streamed analysis as every shard completes them, in order: what the
+/// merging thread waits on (see [`ShardPool::start`]).
+pub(crate) struct CompletedEpochs {
+    /// (epoch, output), one per shard and epoch; ends when every worker has ended.
+    outputs: mpsc::Receiver<(u64, EpochOutput)>,
+    shards: usize,
     /// Outputs received for epochs not complete yet.
     partial: std::collections::BTreeMap<u64, Vec<EpochOutput>>,
+}
+
+impl Iterator for CompletedEpochs {
+    type Item = (u64, Vec<EpochOutput>);
+
+    /// The next epoch every shard has handed over, with the outputs of all shards (in no
+    /// particular order: the merge sorts); waits for it. `None` once the workers have ended
+    /// (each shard completes its epochs in order, so no epoch is left incomplete).
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(entry) = self.partial.first_entry() {
+                if entry.get().len() >= self.shards {
+                    return Some(entry.remove_entry());
+                }
+            }
+            let (epoch, output) = self.outputs.recv().ok()?;
+            self.partial.entry(epoch).or_default().push(output);
+        }
+    }
 }
 
 impl<'scope, 'i> ShardPool<'scope, 'i> {
@@ -377,13 +402,13 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
         options: &'env AnalysisOptions,
         run: Run,
         input: Option<&'i [u8]>,
-    ) -> Self
+    ) -> (Self, CompletedEpochs)
     where
         'i: 'scope,
     {
         let (recycle_tx, recycled) = mpsc::channel::<Batch<'i>>();
-        // Unbounded, but each shard sends one output per mark and the reader collects them at
-        // every mark.
+        // Unbounded, but each shard sends one output per mark, and the reader stops marking
+        // while too many epochs wait for their merge (see `MarkSender`).
         let (epoch_tx, epochs) = mpsc::channel::<(u64, EpochOutput)>();
         let mut senders = Vec::with_capacity(shards);
         let mut workers = Vec::with_capacity(shards);
@@ -413,15 +438,19 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
                 shard.finish()
             }));
         }
-        ShardPool {
+        let pool = ShardPool {
             input,
             senders,
             pending: (0..shards).map(|_| Batch::new()).collect(),
             recycled,
             workers,
-            epochs,
+        };
+        let completed = CompletedEpochs {
+            outputs: epochs,
+            shards,
             partial: std::collections::BTreeMap::new(),
-        }
+        };
+        (pool, completed)
     }
 
     /// End epoch `epoch` at network time `now` in every shard (after the packets handed so
@@ -433,23 +462,6 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
             full.mark = Some((epoch, now));
             let _ = sender.send(full);
         }
-    }
-
-    /// Epochs every shard has handed over since the last call, in order, with the outputs of
-    /// all shards (in no particular order: the merge sorts).
-    pub fn completed_epochs(&mut self) -> Vec<(u64, Vec<EpochOutput>)> {
-        let shards = self.senders.len().max(self.workers.len());
-        while let Ok((epoch, output)) = self.epochs.try_recv() {
-            self.partial.entry(epoch).or_default().push(output);
-        }
-        let mut done = Vec::new();
-        while let Some(entry) = self.partial.first_entry() {
-            if entry.get().len() < shards {
-                break;
-            }
-            done.push(entry.remove_entry());
-        }
-        done
     }
 
     /// Hand a packet to the shard of its connection; `chunk`: the stream buffer its frame
@@ -477,35 +489,24 @@ impl<'scope, 'i> ShardPool<'scope, 'i> {
         }
     }
 
-    /// Flush what is pending, end the workers and return their shards, with the epochs they
-    /// completed that were not collected yet.
-    pub fn finish(mut self) -> (Vec<ShardOutput>, Vec<(u64, Vec<EpochOutput>)>) {
+    /// Flush what is pending, end the workers and return their shards (their completed
+    /// epochs went to [`CompletedEpochs`]).
+    pub fn finish(mut self) -> Vec<ShardOutput> {
         for (batch, sender) in self.pending.drain(..).zip(&self.senders) {
             if !batch.packets.is_empty() {
                 let _ = sender.send(batch);
             }
         }
         self.senders.clear();
-        let workers = std::mem::take(&mut self.workers);
-        let shards = workers.len();
         // A worker's panic is a bug: pass it on rather than lose that shard's connections.
-        let outputs: Vec<ShardOutput> = workers
+        std::mem::take(&mut self.workers)
             .into_iter()
             .map(|worker| {
                 worker
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
-            .collect();
-        // Every mark reached every worker before it ended, so every epoch is complete.
-        while let Ok((epoch, output)) = self.epochs.try_recv() {
-            self.partial.entry(epoch).or_default().push(output);
-        }
-        let epochs = std::mem::take(&mut self.partial)
-            .into_iter()
-            .filter(|(_, parts)| parts.len() == shards)
-            .collect();
-        (outputs, epochs)
+            .collect()
     }
 }
 

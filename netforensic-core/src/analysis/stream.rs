@@ -17,18 +17,18 @@
 
 use super::shard::EpochOutput;
 use super::{add_evidence_stats, flow_records, merge_evidence, name_flows, resolution_order};
-use crate::capture::CaptureSummary;
+use crate::capture::{CaptureSummary, DarwinProcess, NameRecord};
 use crate::correlate::{self, CaptureEvidence, CorrelateOptions, InCaptureStats};
 use crate::naming::NameIndex;
 use crate::report::FlowRecord;
 use crate::sockets::Snapshot;
 use std::io;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 /// How far the capture summary's growing tables (NRB entries, Darwin processes) had got when
-/// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: on shard
-/// workers an epoch is merged at some later mark, and what the reader read in between must not
-/// change its output (that would depend on thread timing).
+/// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: with shard
+/// workers an epoch is merged beside the reading, and what the reader read in between must
+/// not change its output (that would depend on thread timing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SummaryMark {
     name_records: usize,
@@ -44,29 +44,108 @@ impl SummaryMark {
     }
 }
 
-/// Epochs marked and not merged yet, in order, with the summary as it was at their mark.
-#[derive(Default)]
-pub(crate) struct EpochMarks(std::collections::VecDeque<(u64, SummaryMark)>);
+/// What the reader hands the merging thread when it marks an epoch: what the capture
+/// summary's growing tables gained since the previous mark.
+pub(crate) struct MarkedEpoch {
+    epoch: u64,
+    name_records: Vec<NameRecord>,
+    darwin_processes: Vec<DarwinProcess>,
+}
 
-impl EpochMarks {
-    pub fn push(&mut self, epoch: u64, at: SummaryMark) {
-        self.0.push_back((epoch, at));
+/// Epochs marked but not merged yet before the reader waits: the merge runs beside the
+/// reading (on the calling thread), and this bounds the connections waiting for it.
+const MERGES_BEHIND: usize = 4;
+
+/// The reader's side of the marks: sends each epoch's mark, with the summary's growth.
+pub(crate) struct MarkSender {
+    marks: mpsc::SyncSender<MarkedEpoch>,
+    /// How much of the summary was handed over.
+    sent: SummaryMark,
+    /// The merging side is gone (its sink failed): nobody wants the rest.
+    stopped: bool,
+}
+
+/// The merging side of the marks: the summary as the reader had it at each mark.
+pub(crate) struct MarkReceiver {
+    marks: mpsc::Receiver<MarkedEpoch>,
+    seen: CaptureSummary,
+}
+
+pub(crate) fn mark_channel() -> (MarkSender, MarkReceiver) {
+    let (marks, received) = mpsc::sync_channel(MERGES_BEHIND);
+    let sender = MarkSender {
+        marks,
+        sent: SummaryMark::of(&CaptureSummary::default()),
+        stopped: false,
+    };
+    let receiver = MarkReceiver {
+        marks: received,
+        seen: CaptureSummary::default(),
+    };
+    (sender, receiver)
+}
+
+impl MarkSender {
+    /// Mark `epoch`, seeing `summary` as it is now. Must come before the marked batches
+    /// reach the shards, so that the mark is there when the epoch completes. Waits while
+    /// [`MERGES_BEHIND`] marks are not merged yet.
+    pub fn mark(&mut self, epoch: u64, summary: &CaptureSummary) {
+        let grown = |all: usize, sent: usize| sent..all.max(sent);
+        let marked = MarkedEpoch {
+            epoch,
+            name_records: summary
+                .name_records
+                .get(grown(summary.name_records.len(), self.sent.name_records))
+                .unwrap_or_default()
+                .to_vec(),
+            darwin_processes: summary
+                .darwin_processes
+                .get(grown(
+                    summary.darwin_processes.len(),
+                    self.sent.darwin_processes,
+                ))
+                .unwrap_or_default()
+                .to_vec(),
+        };
+        self.sent = SummaryMark::of(summary);
+        if self.marks.send(marked).is_err() {
+            self.stopped = true;
+        }
     }
 
-    /// The mark of `epoch`, forgetting it and every earlier one (epochs are merged in order).
-    /// `now` stands in for a mark never recorded (every epoch handed over was marked first).
-    pub fn take(&mut self, epoch: u64, now: SummaryMark) -> SummaryMark {
-        let mut found = None;
-        while let Some(&(marked, at)) = self.0.front() {
-            if marked > epoch {
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+}
+
+impl MarkReceiver {
+    /// The summary as at `epoch`'s mark (marks arrive in order, and an epoch's mark was sent
+    /// before the shards could complete it).
+    fn at(&mut self, epoch: u64) -> &CaptureSummary {
+        while let Ok(marked) = self.marks.recv() {
+            self.seen.name_records.extend(marked.name_records);
+            self.seen.darwin_processes.extend(marked.darwin_processes);
+            if marked.epoch >= epoch {
                 break;
             }
-            self.0.pop_front();
-            if marked == epoch {
-                found = Some(at);
-            }
         }
-        found.unwrap_or(now)
+        &self.seen
+    }
+}
+
+/// Merge each epoch as soon as every shard has completed it, with the summary as at its
+/// mark, until the workers end or the sink fails (dropping the marks then stops the reader).
+pub(crate) fn merge_as_completed(
+    merger: &mut EpochMerger<'_>,
+    completed: impl Iterator<Item = (u64, Vec<EpochOutput>)>,
+    mut marks: MarkReceiver,
+) {
+    for (epoch, parts) in completed {
+        let summary = marks.at(epoch);
+        merger.merge(parts, summary, SummaryMark::of(summary));
+        if merger.stopped() {
+            break;
+        }
     }
 }
 
@@ -240,20 +319,5 @@ mod tests {
         );
         drop(merger);
         assert_eq!(names, vec![None, Some("nrb.example".to_string())]);
-    }
-
-    #[test]
-    fn marks_are_taken_in_order() {
-        let mark = |n| SummaryMark {
-            name_records: n,
-            darwin_processes: 0,
-        };
-        let mut marks = EpochMarks::default();
-        for epoch in 0..4 {
-            marks.push(epoch, mark(epoch as usize * 10));
-        }
-        assert_eq!(marks.take(1, mark(99)), mark(10));
-        assert_eq!(marks.take(3, mark(99)), mark(30));
-        assert_eq!(marks.take(4, mark(99)), mark(99));
     }
 }
