@@ -143,15 +143,18 @@ impl Shard {
             let dns = self.track_dns && DnsTracker::looks_at(&touch);
             let names = self.track_names && NameSniffer::looks_at(&touch);
             if dns || names {
-                let track_names = self.track_names;
-                inspect(
-                    (&mut self.dns, &mut self.names, &mut self.inspects),
-                    track_names,
-                    slot,
-                    &touch,
-                    (ts, tcp_seq, payload),
-                    (dns, names),
-                );
+                let mut inspectors = Inspectors {
+                    dns: &mut self.dns,
+                    names: &mut self.names,
+                    states: &mut self.inspects,
+                    track_names: self.track_names,
+                };
+                let payload = Payload {
+                    ts,
+                    tcp_seq,
+                    bytes: payload,
+                };
+                inspectors.offer(slot, &touch, payload, Wanted { dns, names });
             }
         }
         if now.nanos() >= self.next_expiry_check {
@@ -168,48 +171,75 @@ impl Shard {
     }
 }
 
-/// Offer a payload to the inspectors that look at it (`dns`, `names`).
-fn inspect(
-    (dns_tracker, sniffer, inspects): (&mut DnsTracker, &mut NameSniffer, &mut Inspects),
+/// A shard's payload inspectors and their per-connection states, borrowed together beside
+/// the flow table entry that holds the connection's slot.
+struct Inspectors<'s> {
+    dns: &'s mut DnsTracker,
+    names: &'s mut NameSniffer,
+    states: &'s mut Inspects,
+    /// Names are sniffed in this run (a connection is done only once its names are).
     track_names: bool,
-    slot: &mut InspectSlot,
-    touch: &FlowTouch,
-    (ts, tcp_seq, payload): (Timestamp, Option<u32>, &[u8]),
-    (dns, names): (bool, bool),
-) {
-    let mut look = |inspect: &mut Inspect| {
-        if dns {
-            dns_tracker.observe_in(&mut inspect.dns, touch, ts, tcp_seq, payload);
-        }
-        if names {
-            sniffer.observe_in(&mut inspect.names, touch, ts, tcp_seq, payload);
-        }
-        // Names done (or not sniffed) and no DNS state: nothing left to look for. DNS looks
-        // at every payload of a connection or at none, so a connection it has not taken as
-        // DNS by now never will be.
-        !inspect.dns.is_dns() && (!track_names || inspect.names.is_done())
-    };
-    match *slot {
-        InspectSlot::Done => {}
-        InspectSlot::At(at) => {
-            let Some(inspect) = inspects.states.get_mut(at as usize) else {
-                return;
-            };
-            if look(inspect) {
-                inspects.take(at);
-                *slot = InspectSlot::Done;
+}
+
+/// A payload of a connection, as the inspectors see it.
+struct Payload<'p> {
+    ts: Timestamp,
+    /// The segment's sequence number (TCP only).
+    tcp_seq: Option<u32>,
+    bytes: &'p [u8],
+}
+
+/// Which inspectors look at a payload.
+struct Wanted {
+    dns: bool,
+    names: bool,
+}
+
+impl Inspectors<'_> {
+    /// Offer `payload` to the inspectors `wanted`, with the connection's state in `slot`.
+    fn offer(
+        &mut self,
+        slot: &mut InspectSlot,
+        touch: &FlowTouch,
+        payload: Payload,
+        wanted: Wanted,
+    ) {
+        let Payload { ts, tcp_seq, bytes } = payload;
+        let (dns, names, track_names) = (&mut *self.dns, &mut *self.names, self.track_names);
+        let mut look = |inspect: &mut Inspect| {
+            if wanted.dns {
+                dns.observe_in(&mut inspect.dns, touch, ts, tcp_seq, bytes);
             }
-        }
-        InspectSlot::Unseen => {
-            let mut fresh = Inspect::default();
-            *slot = if look(&mut fresh) {
-                InspectSlot::Done
-            } else {
-                match inspects.keep(fresh) {
-                    Some(at) => InspectSlot::At(at),
-                    None => InspectSlot::Unseen,
+            if wanted.names {
+                names.observe_in(&mut inspect.names, touch, ts, tcp_seq, bytes);
+            }
+            // Names done (or not sniffed) and no DNS state: nothing left to look for. DNS looks
+            // at every payload of a connection or at none, so a connection it has not taken as
+            // DNS by now never will be.
+            !inspect.dns.is_dns() && (!track_names || inspect.names.is_done())
+        };
+        match *slot {
+            InspectSlot::Done => {}
+            InspectSlot::At(at) => {
+                let Some(inspect) = self.states.states.get_mut(at as usize) else {
+                    return;
+                };
+                if look(inspect) {
+                    self.states.take(at);
+                    *slot = InspectSlot::Done;
                 }
-            };
+            }
+            InspectSlot::Unseen => {
+                let mut fresh = Inspect::default();
+                *slot = if look(&mut fresh) {
+                    InspectSlot::Done
+                } else {
+                    match self.states.keep(fresh) {
+                        Some(at) => InspectSlot::At(at),
+                        None => InspectSlot::Unseen,
+                    }
+                };
+            }
         }
     }
 }
