@@ -134,9 +134,77 @@ impl NameIndex {
         }
     }
 
-    /// Resolutions held (a streamed analysis keeps every answer: a flow that ends late may
-    /// have started right after any of them).
+    /// Resolutions held.
     pub fn resolution_count(&self) -> usize {
+        self.resolutions.len()
+    }
+
+    /// Forget the answers that cannot name any flow beginning at or after `horizon(addr)`
+    /// (for a flow to `addr`); returns how many are kept. A streamed analysis calls this as
+    /// it goes, so that what it holds follows the addresses and the recent answers, not the
+    /// capture's length. Per group (client and address, and address), a flow beginning at or
+    /// after the horizon only ever uses the answers after it and, of those at or before it,
+    /// the newest [`MAX_CANDIDATES`] (see [`NameIndex::fresh_candidates`]); of these, only
+    /// the newest if the others were already stale at the horizon. An answer is kept if
+    /// either of its groups needs it, and answers keep their order.
+    pub fn forget_unreachable(&mut self, horizon: impl Fn(IpAddr) -> Timestamp) -> usize {
+        let all = &self.resolutions;
+        let mut keep = vec![false; all.len()];
+        let mut mark = |group: &Group, horizon: Timestamp| {
+            let ids = group.as_slice();
+            let ts = |i: &u32| all.get(*i as usize).map(|r| r.ts);
+            let reached = ids.partition_point(|i| ts(i).is_some_and(|t| t <= horizon));
+            let (before, after) = ids.split_at(reached);
+            let newest_first = before.iter().rev().take(MAX_CANDIDATES).enumerate();
+            for (n, i) in newest_first {
+                // Older than the longest freshness: never a candidate but as the newest.
+                if n > 0 && ts(i).is_some_and(|t| horizon.nanos_since(t) > MAX_FRESH_NANOS) {
+                    break;
+                }
+                if let Some(k) = keep.get_mut(*i as usize) {
+                    *k = true;
+                }
+            }
+            for i in after {
+                if let Some(k) = keep.get_mut(*i as usize) {
+                    *k = true;
+                }
+            }
+        };
+        for ((_, addr), group) in &self.per_client {
+            mark(group, horizon(*addr));
+        }
+        for (addr, group) in &self.per_addr {
+            mark(group, horizon(*addr));
+        }
+        // New indexes of the kept answers (u32::MAX: forgotten).
+        let mut renumbered = Vec::with_capacity(keep.len());
+        let mut next = 0u32;
+        for &kept in &keep {
+            renumbered.push(if kept { next } else { u32::MAX });
+            next += u32::from(kept);
+        }
+        let mut at = 0;
+        self.resolutions.retain(|_| {
+            at += 1;
+            keep.get(at - 1).copied().unwrap_or(false)
+        });
+        let renumber = |group: &mut Group| -> bool {
+            let ids: Vec<u32> = group
+                .as_slice()
+                .iter()
+                .filter_map(|i| renumbered.get(*i as usize).copied())
+                .filter(|i| *i != u32::MAX)
+                .collect();
+            *group = match ids.as_slice() {
+                [] => return false,
+                [one] => Group::One(*one),
+                _ => Group::Many(ids),
+            };
+            true
+        };
+        self.per_client.retain(|_, group| renumber(group));
+        self.per_addr.retain(|_, group| renumber(group));
         self.resolutions.len()
     }
 
@@ -280,6 +348,90 @@ mod tests {
             addr: addr.parse().unwrap(),
             ttl,
         }
+    }
+
+    /// Forgetting what a horizon makes unreachable changes no name of a flow beginning at or
+    /// after it: many answers per group, ties, stale and fresh ones, tiny and huge TTLs.
+    #[test]
+    fn forgetting_unreachable_answers_names_later_flows_alike() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let clients = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+        let servers = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "2001:db8::7"];
+        let queries = ["a.example", "b.example", "A.EXAMPLE", "c.example"];
+        let day = 86_400;
+        let mut answers = Vec::new();
+        for _ in 0..4000 {
+            let ts = next(3 * day) as i64;
+            let client = clients[next(3) as usize];
+            let server = servers[next(4) as usize];
+            let query = queries[next(4) as usize];
+            let ttl = [0, 60, 3600, 200_000][next(4) as usize];
+            let chain: &[&str] = if next(3) == 0 {
+                &["edge.cdn.example"]
+            } else {
+                &[]
+            };
+            answers.push(res(ts, client, query, chain, server, ttl));
+        }
+        let horizons: Vec<i64> = servers.iter().map(|_| (day + next(day)) as i64).collect();
+        let horizon_of = |addr: IpAddr| {
+            let at = servers
+                .iter()
+                .position(|s| s.parse::<IpAddr>().unwrap() == addr);
+            Timestamp::from_secs_nanos(horizons[at.unwrap()], 0)
+        };
+        let mut whole = NameIndex::default();
+        whole.add_resolutions(answers.clone());
+        let after = answers.iter().filter(|r| r.ts > horizon_of(r.addr)).count();
+        let mut pruned = NameIndex::default();
+        pruned.add_resolutions(answers);
+        let kept = pruned.forget_unreachable(horizon_of);
+        // At most MAX_CANDIDATES at or before the horizon per group (12 client groups, 4
+        // address groups), far fewer than the ~2000 there were.
+        assert!(
+            kept <= after + 16 * MAX_CANDIDATES,
+            "kept {kept}, {after} after"
+        );
+        assert!(
+            kept > after,
+            "the newest answers before the horizons are kept"
+        );
+        assert_eq!(kept, pruned.resolution_count());
+        let mut compared = 0;
+        for (s, server) in servers.iter().enumerate() {
+            for client in clients {
+                for _ in 0..40 {
+                    let start = horizons[s]
+                        + [0, 1, 30, 3600, day][next(5) as usize] as i64
+                        + next(2 * day) as i64 * i64::from(next(3) == 0);
+                    let (mut a, mut b) = (
+                        flow(1, client, server, start),
+                        flow(1, client, server, start),
+                    );
+                    whole.name(&mut a, None);
+                    pruned.name(&mut b, None);
+                    let naming = |f: &FlowRecord| {
+                        (
+                            f.server_name.clone(),
+                            f.name_source,
+                            f.names.clone(),
+                            f.name_ambiguous,
+                        )
+                    };
+                    assert_eq!(naming(&a), naming(&b), "{client} -> {server} at {start}");
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 4 * 3 * 40);
+        // Forgetting again with the same horizons keeps everything it kept.
+        assert_eq!(pruned.forget_unreachable(horizon_of), kept);
     }
 
     #[test]
