@@ -114,6 +114,10 @@ pub struct StreamedCapture {
     pub decode_stats: DecodeStats,
     pub dns_stats: DnsStats,
     pub evidence_stats: InCaptureStats,
+    /// DNS answers still held for naming at the end: the answers no later connection could
+    /// use are forgotten as the analysis goes (see `stream.rs`), so this follows the
+    /// resolved addresses and the last minutes, not the capture's length.
+    pub answers_held: usize,
     /// The sink failed (the analysis stopped there).
     pub write_error: Option<std::io::Error>,
 }
@@ -143,15 +147,16 @@ pub fn analyze_capture_streamed(
     if let Some(progress) = progress {
         progress.store(reader.summary().bytes, Ordering::Relaxed);
     }
-    let (flows, evidence_stats, write_error) = merger.finish();
+    let end = merger.finish();
     Ok(StreamedCapture {
         path: path.to_string(),
         summary: reader.into_summary(),
-        flows,
+        flows: end.flows,
         decode_stats: decoder.stats().clone(),
         dns_stats,
-        evidence_stats,
-        write_error,
+        evidence_stats: end.evidence_stats,
+        answers_held: end.answers_held,
+        write_error: end.error,
     })
 }
 

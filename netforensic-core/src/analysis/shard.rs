@@ -12,6 +12,7 @@ use crate::flow::{ConnSlot, Connection, FlowId, FlowTable, FlowTouch};
 use crate::naming::{InFlowName, NameSniffer, SniffSlot};
 use crate::time::Timestamp;
 use ahash::AHashSet;
+use std::net::IpAddr;
 
 /// How often (capture time) finished connections are collected and their inspector state freed.
 const EXPIRY_CHECK_INTERVAL: i64 = Timestamp::NANOS_PER_SEC;
@@ -98,6 +99,8 @@ pub(crate) struct Shard {
     track_dns: bool,
     track_names: bool,
     next_expiry_check: i64,
+    /// Epochs handed over so far (every shard sees every mark, so all agree).
+    epochs_drained: u64,
 }
 
 impl Shard {
@@ -115,6 +118,7 @@ impl Shard {
             track_dns: options.dns,
             track_names: options.naming,
             next_expiry_check: i64::MIN,
+            epochs_drained: 0,
         }
     }
 
@@ -284,6 +288,25 @@ pub(crate) struct EpochOutput {
     pub services: Vec<(u64, &'static str)>,
     /// Evidence of the ended connections only.
     pub evidence: InCaptureEvidence,
+    /// Every [`HORIZON_EPOCHS`]th epoch: how early the connections still to be named may
+    /// have begun (the name index forgets what none of them can use).
+    pub horizon: Option<NamingHorizon>,
+}
+
+/// Epochs between two reports of a [`NamingHorizon`]: each costs a pass over the live
+/// connections.
+pub(crate) const HORIZON_EPOCHS: u64 = 16;
+
+/// How much packet times may go back (behind the network time) and still be named as in a
+/// run that keeps every DNS answer: answers are only forgotten by that much later.
+const REORDERING_ALLOWANCE: i64 = 300 * Timestamp::NANOS_PER_SEC;
+
+/// How early the connections a shard has not handed over yet (live at a mark, or beginning
+/// after it) may have begun: at `before`, except the live ones listed by address (both
+/// endpoints, with their first packet's time), which began earlier.
+pub(crate) struct NamingHorizon {
+    pub before: Timestamp,
+    pub earlier: Vec<(IpAddr, Timestamp)>,
 }
 
 impl Shard {
@@ -291,6 +314,7 @@ impl Shard {
     /// connection whose timers ran out by `now`, and hand them over with their names,
     /// services and evidence. A [`Run::Streamed`] shard: its DNS tracker keeps no transactions.
     pub fn drain_epoch(&mut self, now: Timestamp) -> EpochOutput {
+        self.epochs_drained += 1;
         self.flows.expire_due(now, &mut self.finished);
         end_inspection(&mut self.dns, &mut self.inspects, self.flows.ended_slots());
         let connections = std::mem::take(&mut self.finished);
@@ -310,7 +334,19 @@ impl Shard {
             in_flow_names,
             services,
             evidence: self.evidence.take_ended(is_ended),
+            horizon: (self.epochs_drained % HORIZON_EPOCHS == 0).then(|| self.horizon(now)),
         }
+    }
+
+    /// The horizon of the connections still to hand over, at network time `now`.
+    fn horizon(&self, now: Timestamp) -> NamingHorizon {
+        let before = Timestamp(now.nanos().saturating_sub(REORDERING_ALLOWANCE));
+        let earlier = self
+            .flows
+            .live_started_before(before)
+            .flat_map(|(start, addrs)| addrs.map(|addr| (addr, start)))
+            .collect();
+        NamingHorizon { before, earlier }
     }
 
     pub fn finish(self) -> ShardOutput {
@@ -366,6 +402,7 @@ impl ShardOutput {
             in_flow_names,
             services,
             evidence,
+            horizon: None,
         };
         (epoch, dns_stats)
     }

@@ -10,19 +10,26 @@
 //! the same for any number of shards.
 //!
 //! What a streamed run knows when it writes a connection: every DNS answer of the packets
-//! before the epoch's mark (all that can name it: the ladder only uses answers from before
-//! the connection's first packet), the NRB entries and Darwin process tables read before that
+//! before the epoch's mark that can name it (the ladder only uses answers from before the
+//! connection's first packet, and of those a bounded number; every 16th epoch the shards
+//! report how early the connections they still hold began, and the name index forgets what
+//! none of them nor any later one can use, so it follows the resolved addresses and the last
+//! minutes, not the capture's length; exact unless packet times go back by more than five
+//! minutes), the NRB entries and Darwin process tables read before that
 //! mark ([`SummaryMark`]), and the in-capture process metadata of its own packets. Not applied: the DNS follow-up attribution, which needs the connections that follow a
 //! lookup (the `analyze` report and `flows --sockets` keep the whole capture for it).
 
-use super::shard::EpochOutput;
+use super::shard::{EpochOutput, NamingHorizon};
 use super::{add_evidence_stats, flow_records, merge_evidence, name_flows, resolution_order};
 use crate::capture::{CaptureSummary, DarwinProcess, NameRecord};
 use crate::correlate::{self, CaptureEvidence, CorrelateOptions, InCaptureStats};
 use crate::naming::NameIndex;
 use crate::report::FlowRecord;
 use crate::sockets::Snapshot;
+use crate::time::Timestamp;
+use ahash::AHashMap;
 use std::io;
+use std::net::IpAddr;
 use std::sync::{mpsc, Arc};
 
 /// How far the capture summary's growing tables (NRB entries, Darwin processes) had got when
@@ -158,6 +165,17 @@ pub struct StreamOutput<'s> {
     pub sink: &'s mut dyn FnMut(&[FlowRecord]) -> io::Result<()>,
 }
 
+/// What an [`EpochMerger`] did, at its end.
+pub(crate) struct MergerEnd {
+    /// Connections written.
+    pub flows: u64,
+    pub evidence_stats: InCaptureStats,
+    /// DNS answers the name index still held.
+    pub answers_held: usize,
+    /// The sink's error, if it failed.
+    pub error: Option<io::Error>,
+}
+
 /// Names, attributes and writes out the connections of each completed epoch.
 pub(crate) struct EpochMerger<'s> {
     path: Arc<str>,
@@ -172,9 +190,14 @@ pub(crate) struct EpochMerger<'s> {
     /// The records of the epoch being written, kept between epochs: its memory is reused
     /// rather than freshly mapped (and page-faulted in) every epoch.
     records: Vec<FlowRecord>,
+    /// Answers the name index holds before it next forgets the unreachable ones.
+    forget_at: usize,
     flows: u64,
     error: Option<io::Error>,
 }
+
+/// The fewest answers the name index forgets among (each time is a pass over all of them).
+const FORGET_AT_LEAST: usize = 4096;
 
 impl<'s> EpochMerger<'s> {
     pub fn new(path: &str, name_flows: bool, output: StreamOutput<'s>) -> Self {
@@ -186,6 +209,7 @@ impl<'s> EpochMerger<'s> {
             evidence: CaptureEvidence::default(),
             output,
             records: Vec::new(),
+            forget_at: FORGET_AT_LEAST,
             flows: 0,
             error: None,
         }
@@ -198,7 +222,12 @@ impl<'s> EpochMerger<'s> {
 
     /// One epoch, with the output of every shard (in any order), seeing `summary` as it was
     /// at the epoch's mark.
-    pub fn merge(&mut self, parts: Vec<EpochOutput>, summary: &CaptureSummary, at: SummaryMark) {
+    pub fn merge(
+        &mut self,
+        mut parts: Vec<EpochOutput>,
+        summary: &CaptureSummary,
+        at: SummaryMark,
+    ) {
         if self.error.is_some() {
             return;
         }
@@ -210,6 +239,8 @@ impl<'s> EpochMerger<'s> {
             .darwin_processes
             .get(..at.darwin_processes)
             .unwrap_or_default();
+        let horizons: Option<Vec<NamingHorizon>> =
+            parts.iter_mut().map(|part| part.horizon.take()).collect();
         let mut connections = Vec::with_capacity(parts.len());
         let mut resolutions = Vec::new();
         let mut in_flow_names = Vec::new();
@@ -250,11 +281,42 @@ impl<'s> EpochMerger<'s> {
         }
         flows.clear();
         self.records = flows;
+        if let Some(horizons) = horizons {
+            self.forget_unreachable(horizons);
+        }
     }
 
-    /// Connections written, in-capture evidence counters, and the sink's error if it failed.
-    pub fn finish(self) -> (u64, InCaptureStats, Option<io::Error>) {
-        (self.flows, self.evidence.stats, self.error)
+    /// Let the name index forget the answers that no connection still to be named can use
+    /// (every shard's horizon at this mark), once it holds twice what it kept last time: what
+    /// a long capture holds then follows its addresses, not its length.
+    fn forget_unreachable(&mut self, horizons: Vec<NamingHorizon>) {
+        if self.names.resolution_count() < self.forget_at {
+            return;
+        }
+        let Some(before) = horizons.iter().map(|h| h.before).min() else {
+            return;
+        };
+        let mut earlier: AHashMap<IpAddr, Timestamp> = AHashMap::new();
+        for (addr, start) in horizons.into_iter().flat_map(|h| h.earlier) {
+            earlier
+                .entry(addr)
+                .and_modify(|t| *t = (*t).min(start))
+                .or_insert(start);
+        }
+        let kept = self
+            .names
+            .forget_unreachable(|addr| earlier.get(&addr).map_or(before, |t| (*t).min(before)));
+        self.forget_at = kept.saturating_mul(2).max(FORGET_AT_LEAST);
+    }
+
+    /// What was written and counted, and the sink's error if it failed.
+    pub fn finish(self) -> MergerEnd {
+        MergerEnd {
+            flows: self.flows,
+            evidence_stats: self.evidence.stats,
+            answers_held: self.names.resolution_count(),
+            error: self.error,
+        }
     }
 }
 
@@ -281,6 +343,7 @@ mod tests {
             in_flow_names: Vec::new(),
             services: Vec::new(),
             evidence: InCaptureEvidence::new(),
+            horizon: None,
         }
     }
 

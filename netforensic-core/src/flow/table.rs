@@ -304,6 +304,18 @@ impl<S: ConnSlot> FlowTable<S> {
         self.live.len()
     }
 
+    /// The live connections that began before `before`: their first packet's time and both
+    /// endpoints' addresses (in no particular order).
+    pub fn live_started_before(
+        &self,
+        before: Timestamp,
+    ) -> impl Iterator<Item = (Timestamp, [IpAddr; 2])> + '_ {
+        self.live
+            .iter()
+            .filter(move |(_, conn)| conn.start < before)
+            .map(|(_, conn)| (conn.start, [conn.orig_h, conn.resp_h]))
+    }
+
     /// Account one decoded packet; `None` when it belongs to no tracked protocol. A new
     /// connection gets the next id in creation order.
     pub fn ingest(&mut self, ts: Timestamp, packet: &Packet<'_>) -> Option<FlowTouch> {
