@@ -1,9 +1,10 @@
 //! The analysis driver: reads a capture, runs every packet through decode -> flow -> DNS and
 //! naming, and assembles the records. This is the only module that decides about threads.
 //!
-//! With one thread everything runs inline. With more, the calling thread frames and decodes
+//! With one thread everything runs inline. With more, a reading thread frames and decodes
 //! (one sequential walk: pcapng sections and interfaces, fragment reassembly and streams all
-//! need it) and shard workers own disjoint sets of connections ([`pipeline`]). Several inputs
+//! need it), shard workers own disjoint sets of connections ([`pipeline`]) and the calling
+//! thread merges what they hand over. Several inputs
 //! are analysed side by side ([`analyze_captures`]). Every path gives byte-identical results:
 //! connection ids are packet indexes, network time is the reader's, and results are sorted
 //! when they are merged.

@@ -1,4 +1,4 @@
-//! The parallel path: the calling thread reads and decodes (framing and decoding are one
+//! The parallel path: the reading thread reads and decodes (framing and decoding are one
 //! sequential walk, and on a stream they must be), and hands each packet to the shard that owns
 //! its connection; shard workers run the flow tables and inspectors. A connection's packets all
 //! reach one shard in capture order, so results are identical for any number of shards.

@@ -60,7 +60,7 @@ pub(crate) struct MarkedEpoch {
 }
 
 /// Epochs marked but not merged yet before the reader waits: the merge runs beside the
-/// reading (on the calling thread), and this bounds the connections waiting for it.
+/// reading (the calling thread merges, another reads), and this bounds the connections waiting for it.
 const MERGES_BEHIND: usize = 4;
 
 /// The reader's side of the marks: sends each epoch's mark, with the summary's growth.
