@@ -59,8 +59,8 @@ pub(crate) struct MarkedEpoch {
     darwin_processes: Vec<DarwinProcess>,
 }
 
-/// Epochs marked but not merged yet before the reader waits: the merge runs beside the
-/// reading (the calling thread merges, another reads), and this bounds the connections waiting for it.
+/// Epochs marked but not merged yet before the reader waits: the calling thread merges while
+/// another reads, and this bounds the connections waiting for their merge.
 const MERGES_BEHIND: usize = 4;
 
 /// The reader's side of the marks: sends each epoch's mark, with the summary's growth.
