@@ -17,6 +17,11 @@ use std::net::IpAddr;
 /// spoofed 5-tuples.
 pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 
+/// Live connections the table has room for from the start. Growing the map copies every
+/// entry into fresh memory at each doubling (a few percent of a large capture's time); the
+/// room costs only address space until connections fill it.
+const INITIAL_LIVE_CAPACITY: usize = 1 << 15;
+
 /// How often (capture time) [`FlowTable::expire`] scans the whole table; between scans an
 /// expired connection is still found when its own next packet arrives.
 const EXPIRY_SCAN_INTERVAL: i64 = 10 * Timestamp::NANOS_PER_SEC;
@@ -284,7 +289,10 @@ impl<S: ConnSlot> FlowTable<S> {
         FlowTable {
             config,
             live: LiveMap {
-                map: FlowMap::default(),
+                map: FlowMap::with_capacity_and_hasher(
+                    INITIAL_LIVE_CAPACITY.min(config.max_live_flows),
+                    ahash::RandomState::default(),
+                ),
                 ended: Vec::new(),
             },
             finished: Vec::new(),
