@@ -117,8 +117,8 @@ impl<'a> Correlator<'a> {
             }
         };
         match first {
-            EndAttribution::Process(p) => flow.process = Some(p),
-            EndAttribution::Unattributed(r) => flow.unattributed_reason = Some(r.as_str().into()),
+            EndAttribution::Process(p) => flow.process = Some(Box::new(p)),
+            EndAttribution::Unattributed(r) => flow.unattributed_reason = Some(r.as_str()),
         }
         if orig_local && resp_local {
             if let EndAttribution::Process(p) =
@@ -128,10 +128,10 @@ impl<'a> Correlator<'a> {
                     // Both ends in the local ranges (a LAN given as --local-net) but only the
                     // responder is on the examined machine: it is the local side.
                     flow.local_side = Some(LocalSide::Resp);
-                    flow.process = Some(p);
+                    flow.process = Some(Box::new(p));
                     flow.unattributed_reason = None;
                 } else {
-                    flow.resp_process = Some(p);
+                    flow.resp_process = Some(Box::new(p));
                 }
             }
         }

@@ -98,12 +98,12 @@ pub fn attribute_from_events(
         }
         match verdict {
             Some(process) => {
-                flow.process = Some(process);
+                flow.process = Some(Box::new(process));
                 flow.unattributed_reason = None;
                 attributed += 1;
             }
             None => {
-                flow.unattributed_reason = Some(UnattributedReason::Ambiguous.as_str().into());
+                flow.unattributed_reason = Some(UnattributedReason::Ambiguous.as_str());
             }
         }
     }

@@ -18,7 +18,7 @@ pub const DEFAULT_WINDOW_NANOS: i64 = 5 * Timestamp::NANOS_PER_SEC;
 pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nanos: i64) -> u64 {
     // Nothing to follow (the common case without snapshots or in-capture metadata): skip
     // indexing every flow.
-    if dns.is_empty() || !flows.iter().any(|f| is_primary(f.process.as_ref())) {
+    if dns.is_empty() || !flows.iter().any(|f| is_primary(f.process.as_deref())) {
         return 0;
     }
     // (client, server) -> flows that client opened to that server, attributed by other means.
@@ -26,7 +26,7 @@ pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nan
     let mut by_uid: HashMap<&str, usize> = HashMap::new();
     for (i, flow) in flows.iter().enumerate() {
         by_uid.insert(flow.conn.uid.as_str(), i);
-        if flow.local_side == Some(LocalSide::Orig) && is_primary(flow.process.as_ref()) {
+        if flow.local_side == Some(LocalSide::Orig) && is_primary(flow.process.as_deref()) {
             followers
                 .entry((
                     flow.conn.orig_h.to_canonical(),
@@ -73,7 +73,7 @@ pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nan
                 };
                 let verdict = verdicts
                     .entry(dns_flow)
-                    .or_insert_with(|| Some(process.clone()));
+                    .or_insert_with(|| Some(ProcessRef::clone(process)));
                 if verdict.as_ref().is_some_and(|v| !same_process(v, process)) {
                     *verdict = None;
                 }
@@ -91,13 +91,13 @@ pub fn attribute_lookups(flows: &mut [FlowRecord], dns: &[DnsRecord], window_nan
         match verdict {
             Some(mut process) => {
                 process.quality = Quality::DnsFollowup.as_str().to_string();
-                flow.process = Some(process);
+                flow.process = Some(Box::new(process));
                 flow.local_side = Some(LocalSide::Orig);
                 flow.unattributed_reason = None;
                 attributed += 1;
             }
             None => {
-                flow.unattributed_reason = Some(UnattributedReason::Ambiguous.as_str().into());
+                flow.unattributed_reason = Some(UnattributedReason::Ambiguous.as_str());
             }
         }
     }

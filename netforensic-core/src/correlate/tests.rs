@@ -169,16 +169,13 @@ fn short_connection_between_snapshots_is_unattributed_with_reason() {
     run(&mut flows, &snaps);
     assert_eq!(flows[0].process, None);
     assert_eq!(
-        flows[0].unattributed_reason.as_deref(),
+        flows[0].unattributed_reason,
         Some("no_snapshot_covers_flow")
     );
     // A snapshot during the flow that does not list it: no matching socket.
     let snaps = [snapshot(15.1, &[tcp((HOST, 39999), server, 100, "beacon")])];
     run(&mut flows, &snaps);
-    assert_eq!(
-        flows[0].unattributed_reason.as_deref(),
-        Some("no_matching_socket")
-    );
+    assert_eq!(flows[0].unattributed_reason, Some("no_matching_socket"));
 }
 
 #[test]
@@ -288,7 +285,7 @@ fn two_owners_are_ambiguous() {
     )];
     run(&mut flows, &snaps);
     assert_eq!(flows[0].process, None);
-    assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
+    assert_eq!(flows[0].unattributed_reason, Some("ambiguous"));
 }
 
 #[test]
@@ -316,10 +313,7 @@ fn ownerless_socket_says_so() {
         .unwrap(),
     );
     run(&mut flows, &[snap]);
-    assert_eq!(
-        flows[0].unattributed_reason.as_deref(),
-        Some("socket_owner_unknown")
-    );
+    assert_eq!(flows[0].unattributed_reason, Some("socket_owner_unknown"));
 }
 
 #[test]
@@ -358,12 +352,12 @@ fn not_local_and_no_knowledge() {
     )];
     run(&mut flows, &[]);
     assert_eq!(
-        flows[0].unattributed_reason.as_deref(),
+        flows[0].unattributed_reason,
         Some("no_snapshot_covers_flow")
     );
     let snaps = [snapshot(1.5, &[tcp((HOST, 1), ("8.8.8.8", 2), 1, "x")])];
     run(&mut flows, &snaps);
-    assert_eq!(flows[0].unattributed_reason.as_deref(), Some("not_local"));
+    assert_eq!(flows[0].unattributed_reason, Some("not_local"));
     assert_eq!(flows[0].local_side, None);
 }
 
@@ -541,7 +535,7 @@ fn dns_followup_outside_window_or_conflicting_is_not_attributed() {
         &CorrelateOptions::default(),
     );
     assert_eq!(flows[0].process, None);
-    assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
+    assert_eq!(flows[0].unattributed_reason, Some("ambiguous"));
     assert_eq!(flows[3].process, None);
 }
 
@@ -614,10 +608,7 @@ fn undirected_capture_evidence_needs_a_known_local_end() {
         &CorrelateOptions::default(),
     );
     assert_eq!(flows[0].process, None);
-    assert_eq!(
-        flows[0].unattributed_reason.as_deref(),
-        Some("local_side_unknown")
-    );
+    assert_eq!(flows[0].unattributed_reason, Some("local_side_unknown"));
     // Once the user says which network is local, the pid goes to that end.
     let options = CorrelateOptions {
         local_nets: vec!["192.0.2.0/24".parse().unwrap()],
@@ -650,7 +641,7 @@ fn socket_shared_by_several_processes_is_ambiguous() {
     run(&mut flows, &[snap]);
     assert_eq!(flows[0].local_side, Some(LocalSide::Resp));
     assert_eq!(flows[0].process, None);
-    assert_eq!(flows[0].unattributed_reason.as_deref(), Some("ambiguous"));
+    assert_eq!(flows[0].unattributed_reason, Some("ambiguous"));
 }
 
 #[test]
@@ -693,5 +684,5 @@ fn sysmon_dns_query_event_attributes_the_lookup() {
     assert_eq!(p.quality, "dns_query_event");
     assert_eq!(stats.dns_query_event, 1);
     assert_eq!(flows[1].process, None);
-    assert_eq!(flows[1].unattributed_reason.as_deref(), Some("ambiguous"));
+    assert_eq!(flows[1].unattributed_reason, Some("ambiguous"));
 }

@@ -17,6 +17,11 @@ use std::net::IpAddr;
 /// spoofed 5-tuples.
 pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 
+/// Live connections the table has room for from the start. Growing the map copies every
+/// entry into fresh memory at each doubling (a few percent of a large capture's time); the
+/// room costs only address space until connections fill it.
+const INITIAL_LIVE_CAPACITY: usize = 1 << 15;
+
 /// How often (capture time) [`FlowTable::expire`] scans the whole table; between scans an
 /// expired connection is still found when its own next packet arrives.
 const EXPIRY_SCAN_INTERVAL: i64 = 10 * Timestamp::NANOS_PER_SEC;
@@ -53,8 +58,9 @@ impl ConnSlot for () {
     }
 }
 
-/// The live connections. Each leaves through [`LiveMap::remove`], [`set_aside`] or
-/// [`FlowTable::finish_unordered`], which set its slot aside for the owner if it wants it.
+/// The live connections. Each leaves through [`LiveMap::remove`], [`FlowTable::expire`]'s
+/// scan or [`FlowTable::finish_unordered`], which set its slot aside for the owner if it
+/// wants it ([`set_aside`]).
 struct LiveMap<S> {
     map: FlowMap<S>,
     /// Slots of ended connections, with their connection's id, until the owner takes them.
@@ -72,10 +78,6 @@ impl<S: ConnSlot> LiveMap<S> {
 
     fn iter(&self) -> hash_map::Iter<'_, FlowKey, LiveConn<S>> {
         self.map.iter()
-    }
-
-    fn iter_mut(&mut self) -> hash_map::IterMut<'_, FlowKey, LiveConn<S>> {
-        self.map.iter_mut()
     }
 
     fn remove(&mut self, key: &FlowKey) -> Option<LiveConn<S>> {
@@ -263,6 +265,9 @@ pub struct FlowTable<S = ()> {
     /// Capture time: the latest packet time seen (Zeek's network time never goes back).
     now: Timestamp,
     next_scan: i64,
+    /// Connections the last scan ended: room for as many is reserved in `out` before the next
+    /// (scans end similar numbers; growing by doubling copied the list several times).
+    last_scan_ended: usize,
     stats: FlowStats,
 }
 
@@ -284,13 +289,17 @@ impl<S: ConnSlot> FlowTable<S> {
         FlowTable {
             config,
             live: LiveMap {
-                map: FlowMap::default(),
+                map: FlowMap::with_capacity_and_hasher(
+                    INITIAL_LIVE_CAPACITY.min(config.max_live_flows),
+                    ahash::RandomState::default(),
+                ),
                 ended: Vec::new(),
             },
             finished: Vec::new(),
             next_id: 0,
             now: Timestamp(i64::MIN),
             next_scan: i64::MIN,
+            last_scan_ended: 0,
             stats: FlowStats::default(),
         }
     }
@@ -382,7 +391,7 @@ impl<S: ConnSlot> FlowTable<S> {
                     let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
                     let mut old = std::mem::replace(conn, fresh);
                     set_aside(&mut self.live.ended, &mut old);
-                    self.finished.push(old.into_connection());
+                    self.finished.push(old.take_connection());
                 }
                 (conn, replace)
             }
@@ -474,12 +483,14 @@ impl<S: ConnSlot> FlowTable<S> {
         }
     }
 
-    fn finish_conn(&mut self, conn: LiveConn<S>) {
-        self.finished.push(conn.into_connection());
+    fn finish_conn(&mut self, mut conn: LiveConn<S>) {
+        self.finished.push(conn.take_connection());
     }
 
     /// Finish connections whose timers ran out by capture time `now`, moving them to `out`
-    /// (memory grows with live connections, not with capture size).
+    /// (memory grows with live connections, not with capture size). They are appended in no
+    /// particular order: the analysis and [`FlowTable::finish`] order connections by first
+    /// packet time and id anyway.
     pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Connection>) {
         if now > self.now {
             self.now = now;
@@ -488,20 +499,25 @@ impl<S: ConnSlot> FlowTable<S> {
         out.append(&mut self.finished);
         if now.nanos() >= self.next_scan {
             self.next_scan = now.nanos().saturating_add(EXPIRY_SCAN_INTERVAL);
-            let mut expired: Vec<(FlowId, FlowKey)> = Vec::new();
-            for (key, conn) in self.live.iter_mut() {
-                if conn.timed_out(now) {
-                    expired.push((conn.id, *key));
+            let ended = &mut self.live.ended;
+            let first_ended = ended.len();
+            out.reserve(self.last_scan_ended);
+            let first_out = out.len();
+            // One pass: an expired connection becomes a `Connection` where it lies, while the
+            // scan has its entry in cache, instead of being listed, looked up again and moved
+            // out of the map.
+            self.live.map.retain(|_, conn| {
+                if !conn.timed_out(now) {
+                    return true;
                 }
-            }
-            // Hash order must not leak into the output.
-            expired.sort_unstable_by_key(|(id, _)| *id);
-            // Straight into `out`: no intermediate list to grow and copy.
-            out.reserve(expired.len());
-            for (_, key) in expired {
-                if let Some(conn) = self.live.remove(&key) {
-                    out.push(conn.into_connection());
-                }
+                set_aside(ended, conn);
+                out.push(conn.take_connection());
+                false
+            });
+            self.last_scan_ended = out.len() - first_out;
+            // Hash order must not leak: the owner gets the slots in id order.
+            if let Some(tail) = ended.get_mut(first_ended..) {
+                tail.sort_unstable_by_key(|(id, _)| *id);
             }
         }
     }
@@ -539,7 +555,7 @@ impl<S: ConnSlot> FlowTable<S> {
         out.append(&mut self.finished);
         out.extend(map.into_values().map(|mut conn| {
             set_aside(&mut ended, &mut conn);
-            conn.into_connection()
+            conn.take_connection()
         }));
         ended
     }
@@ -761,7 +777,9 @@ impl<S> LiveConn<S> {
         std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
     }
 
-    fn into_connection(self) -> Connection {
+    /// The finished connection (its history is moved out, not copied; the rest of the entry
+    /// is dropped by the caller).
+    fn take_connection(&mut self) -> Connection {
         let (ip_proto, one_way) = match &self.state {
             ProtoState::Tcp(_) => (IPPROTO_TCP, false),
             ProtoState::Udp { .. } => (IPPROTO_UDP, false),
@@ -819,7 +837,7 @@ impl<S> LiveConn<S> {
             orig_bytes,
             resp_bytes,
             conn_state,
-            history: self.history.into_string(),
+            history: std::mem::take(&mut self.history).into_string(),
             orig_pkts: self.orig_pkts,
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,

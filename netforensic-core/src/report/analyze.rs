@@ -258,8 +258,8 @@ impl ReportBuilder {
                 self.stats.unattributed_flows += 1;
                 let reason = flow
                     .unattributed_reason
-                    .clone()
-                    .unwrap_or_else(|| REASON_UNKNOWN.to_string());
+                    .unwrap_or(REASON_UNKNOWN)
+                    .to_string();
                 *self
                     .stats
                     .unattributed_by_reason
@@ -716,8 +716,8 @@ mod tests {
         )
     }
 
-    fn process(pid: u32, name: &str, quality: &str) -> ProcessRef {
-        ProcessRef {
+    fn process(pid: u32, name: &str, quality: &str) -> Box<ProcessRef> {
+        Box::new(ProcessRef {
             pid: Some(pid),
             name: Some(name.into()),
             exe: None,
@@ -725,7 +725,7 @@ mod tests {
             user: None,
             evidence: "snapshot:ss".into(),
             quality: quality.into(),
-        }
+        })
     }
 
     fn sample() -> AnalysisReport {
@@ -746,7 +746,7 @@ mod tests {
         lo.resp_process = Some(process(20, "python3", "exact"));
         let mut none = flow(5, ("10.0.0.5", 50002), ("9.9.9.9", 53), 1);
         none.local_side = Some(LocalSide::Orig);
-        none.unattributed_reason = Some("no_snapshot_covers_flow".into());
+        none.unattributed_reason = Some("no_snapshot_covers_flow");
         let mut builder = ReportBuilder::new();
         builder.add_input(InputReport {
             path: "a.pcap".into(),

@@ -176,13 +176,13 @@ impl TabularRecord for FlowRecord {
             27 if self.name_ambiguous => Cell::Bool(true),
             28 => Cell::opt_str(self.local_side.map(local_side_name)),
             i if (PROCESS_START..PROCESS_START + PROCESS_FIELDS).contains(&i) => {
-                process_cell(self.process.as_ref(), i - PROCESS_START)
+                process_cell(self.process.as_deref(), i - PROCESS_START)
             }
             i if (PROCESS_START + PROCESS_FIELDS..PROCESS_START + 2 * PROCESS_FIELDS)
                 .contains(&i) =>
             {
                 process_cell(
-                    self.resp_process.as_ref(),
+                    self.resp_process.as_deref(),
                     i - PROCESS_START - PROCESS_FIELDS,
                 )
             }
@@ -236,8 +236,12 @@ impl TabularRecord for FlowRecord {
         if let Some(side) = self.local_side {
             o.token(member!("local_side"), local_side_name(side));
         }
-        push_process(&mut o, member!("process"), self.process.as_ref());
-        push_process(&mut o, member!("resp_process"), self.resp_process.as_ref());
+        push_process(&mut o, member!("process"), self.process.as_deref());
+        push_process(
+            &mut o,
+            member!("resp_process"),
+            self.resp_process.as_deref(),
+        );
         o.end();
         true
     }
@@ -273,7 +277,7 @@ mod tests {
             community_id: CommunityId::new("1:xyz").unwrap(),
         };
         let mut r = FlowRecord::new(conn, "x.pcap".into());
-        r.process = Some(ProcessRef {
+        r.process = Some(Box::new(ProcessRef {
             pid: Some(42),
             name: Some("curl".into()),
             exe: None,
@@ -281,7 +285,7 @@ mod tests {
             user: None,
             evidence: "pktap".into(),
             quality: "exact".into(),
-        });
+        }));
         r
     }
 
@@ -326,18 +330,18 @@ mod tests {
         match mask >> 5 & 3 {
             0 => r.process = None,
             1 => {}
-            2 => r.process = Some(hostile_process()),
+            2 => r.process = Some(Box::new(hostile_process())),
             _ => {
                 r.process = None;
-                r.resp_process = Some(hostile_process());
+                r.resp_process = Some(Box::new(hostile_process()));
             }
         }
         if bit(7) {
-            r.resp_process = Some(ProcessRef {
+            r.resp_process = Some(Box::new(ProcessRef {
                 pid: None,
                 name: None,
                 ..hostile_process()
-            });
+            }));
         }
         match mask >> 8 & 3 {
             0 => {}

@@ -50,10 +50,13 @@ pub struct FlowRecord {
     /// Several names are equally good and none was picked.
     pub name_ambiguous: bool,
     pub local_side: Option<LocalSide>,
-    pub process: Option<ProcessRef>,
-    pub resp_process: Option<ProcessRef>,
-    /// Why no process was attributed (`no_snapshot`, `ambiguous`, `no_matching_socket`...).
-    pub unattributed_reason: Option<String>,
+    /// Boxed, as `resp_process`: most flows have none, and a record moves several times on
+    /// its way out (two inline ones were half of its size).
+    pub process: Option<Box<ProcessRef>>,
+    pub resp_process: Option<Box<ProcessRef>>,
+    /// Why no process was attributed (`no_snapshot`, `ambiguous`, `no_matching_socket`...):
+    /// one of a fixed set of tokens, so no allocation per flow.
+    pub unattributed_reason: Option<&'static str>,
 }
 
 impl FlowRecord {
