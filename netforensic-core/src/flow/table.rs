@@ -488,9 +488,10 @@ impl<S: ConnSlot> FlowTable<S> {
     }
 
     /// Finish connections whose timers ran out by capture time `now`, moving them to `out`
-    /// (memory grows with live connections, not with capture size). They are appended in no
-    /// particular order: the analysis and [`FlowTable::finish`] order connections by first
-    /// packet time and id anyway.
+    /// (memory grows with live connections, not with capture size). They are appended in the
+    /// table's hash order, which differs from run to run (the hash is keyed per process): sort
+    /// them (the analysis and [`FlowTable::finish`] order connections by first packet time
+    /// and id) before anything depends on their order.
     pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Connection>) {
         if now > self.now {
             self.now = now;
