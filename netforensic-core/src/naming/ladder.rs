@@ -147,7 +147,7 @@ impl NameIndex {
         // Every answer is in both maps: an address nobody resolved needs no client lookup.
         let by_addr = self.per_addr.get(&addr);
         let by_client = by_addr.and_then(|_| self.per_client.get(&(client, addr)));
-        let own = self.fresh_candidates(by_client, start);
+        let own = || self.fresh_candidates(by_client, start);
         let mut names: Vec<String> = Vec::new();
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
@@ -159,19 +159,21 @@ impl NameIndex {
                 flow.conn.service = Some(name.service.to_string());
             }
         }
-        let dns_queries = distinct_queries(&own);
-        for r in &own {
+        let dns_queries = distinct_queries(own());
+        for r in own() {
             push_unique(&mut names, &r.query);
             for link in &r.chain {
                 push_unique(&mut names, link);
             }
         }
-        if chosen.is_none() && !dns_queries.is_empty() {
-            if dns_queries.len() == 1 {
-                chosen = Some((dns_queries[0].to_string(), NameSource::Dns));
-            } else {
-                ambiguous = true;
-                flow.name_source = Some(NameSource::Dns);
+        if chosen.is_none() {
+            match dns_queries {
+                Queries::None => {}
+                Queries::One(query) => chosen = Some((query.to_string(), NameSource::Dns)),
+                Queries::Several => {
+                    ambiguous = true;
+                    flow.name_source = Some(NameSource::Dns);
+                }
             }
         }
         if let Some(nrb_names) = self.nrb.get(&addr) {
@@ -185,19 +187,23 @@ impl NameIndex {
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = self.fresh_candidates(by_addr, start);
-            let queries = distinct_queries(&others);
-            for r in &others {
+            let others = || self.fresh_candidates(by_addr, start);
+            let queries = distinct_queries(others());
+            for r in others() {
                 push_unique(&mut names, &r.query);
                 for link in &r.chain {
                     push_unique(&mut names, link);
                 }
             }
-            if queries.len() == 1 {
-                chosen = Some((queries[0].to_string(), NameSource::DnsOtherClient));
-            } else if queries.len() > 1 {
-                ambiguous = true;
-                flow.name_source = Some(NameSource::DnsOtherClient);
+            match queries {
+                Queries::None => {}
+                Queries::One(query) => {
+                    chosen = Some((query.to_string(), NameSource::DnsOtherClient));
+                }
+                Queries::Several => {
+                    ambiguous = true;
+                    flow.name_source = Some(NameSource::DnsOtherClient);
+                }
             }
         }
         if let Some((name, source)) = chosen {
@@ -209,34 +215,50 @@ impl NameIndex {
     }
 
     /// Answers of `group` (ordered by ts) received at or before `start`, newest first: the
-    /// newest always, and every other one still fresh at `start`.
-    fn fresh_candidates(&self, group: Option<&Group>, start: Timestamp) -> Vec<&Resolution> {
+    /// newest always, and every other one still fresh at `start`. An iterator (walked twice
+    /// by its callers) rather than a list: naming a flow allocates nothing for it.
+    fn fresh_candidates<'s>(
+        &'s self,
+        group: Option<&'s Group>,
+        start: Timestamp,
+    ) -> impl Iterator<Item = &'s Resolution> + 's {
         let at = |i: &u32| self.resolutions.get(*i as usize);
         let group = group.map(Group::as_slice).unwrap_or_default();
         let before = group.partition_point(|i| at(i).is_some_and(|r| r.ts <= start));
-        let mut out = Vec::new();
         let newest_first = group.get(..before).unwrap_or_default().iter().rev();
-        for (n, r) in newest_first.filter_map(at).take(MAX_CANDIDATES).enumerate() {
-            let fresh_for = i64::from(r.ttl)
-                .saturating_mul(Timestamp::NANOS_PER_SEC)
-                .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
-            if n == 0 || start.nanos_since(r.ts) <= fresh_for {
-                out.push(r);
-            }
-        }
-        out
+        newest_first
+            .filter_map(at)
+            .take(MAX_CANDIDATES)
+            .enumerate()
+            .filter(move |(n, r)| {
+                let fresh_for = i64::from(r.ttl)
+                    .saturating_mul(Timestamp::NANOS_PER_SEC)
+                    .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
+                *n == 0 || start.nanos_since(r.ts) <= fresh_for
+            })
+            .map(|(_, r)| r)
     }
 }
 
-/// Distinct question names (case-insensitive), newest first.
-fn distinct_queries<'a>(candidates: &[&'a Resolution]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
+/// The question names of some candidates, compared ignoring case: what naming needs of them.
+enum Queries<'a> {
+    None,
+    /// All candidates asked this name (the newest's spelling).
+    One(&'a str),
+    Several,
+}
+
+/// The distinct question names of `candidates` (newest first).
+fn distinct_queries<'a>(candidates: impl Iterator<Item = &'a Resolution>) -> Queries<'a> {
+    let mut first: Option<&'a str> = None;
     for r in candidates {
-        if !out.iter().any(|q| q.eq_ignore_ascii_case(&r.query)) {
-            out.push(&r.query);
+        match first {
+            None => first = Some(&r.query),
+            Some(query) if !query.eq_ignore_ascii_case(&r.query) => return Queries::Several,
+            Some(_) => {}
         }
     }
-    out
+    first.map_or(Queries::None, Queries::One)
 }
 
 fn push_unique(names: &mut Vec<String>, name: &str) {
