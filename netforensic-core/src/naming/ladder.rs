@@ -52,12 +52,46 @@ pub fn assign_names(
 /// only reads it, so flows can be named in parallel.
 #[derive(Default)]
 pub struct NameIndex {
-    resolutions: Vec<Resolution>,
+    resolutions: Chunked,
     /// Indexes into `resolutions` per (client, addr), by ts; ties in arrival order.
     per_client: AHashMap<(IpAddr, IpAddr), Group>,
     /// Indexes into `resolutions` per addr, by ts; ties in arrival order.
     per_addr: AHashMap<IpAddr, Group>,
     nrb: AHashMap<IpAddr, Vec<String>>,
+}
+
+/// Every resolution in arrival order, in chunks of fixed capacity: the index grows for the
+/// whole run, and a single vector would be copied (and its memory touched anew) at every
+/// doubling.
+#[derive(Default)]
+struct Chunked {
+    chunks: Vec<Vec<Resolution>>,
+    len: usize,
+}
+
+/// Resolutions per chunk (a few hundred KiB).
+const CHUNK_LEN: usize = 4096;
+
+impl Chunked {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, index: usize) -> Option<&Resolution> {
+        self.chunks.get(index / CHUNK_LEN)?.get(index % CHUNK_LEN)
+    }
+
+    fn push(&mut self, resolution: Resolution) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK_LEN => chunk.push(resolution),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK_LEN);
+                chunk.push(resolution);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
 }
 
 /// Indexes into `resolutions` of one group. Most groups hold a single answer: it is kept in
@@ -92,7 +126,6 @@ impl NameIndex {
     /// Add resolutions (in the order the capture gave them); existing entries keep their
     /// place before new ones with equal keys.
     pub fn add_resolutions(&mut self, new: Vec<Resolution>) {
-        self.resolutions.reserve(new.len());
         for resolution in new {
             // Bounded by the capture's DNS answers; u32 indexes keep the groups compact.
             let Ok(id) = u32::try_from(self.resolutions.len()) else {
@@ -395,6 +428,40 @@ mod tests {
         index.name(&mut f, None);
         assert_eq!(f.server_name.as_deref(), Some("a.example"));
         assert_eq!(f.name_source, Some(NameSource::DnsOtherClient));
+    }
+
+    #[test]
+    fn answers_past_the_first_chunk_are_found() {
+        let mut index = NameIndex::default();
+        let many: Vec<Resolution> = (0..CHUNK_LEN + 2)
+            .map(|i| {
+                res(
+                    10,
+                    "10.0.0.1",
+                    &format!("n{i}.example"),
+                    &[],
+                    "192.0.2.1",
+                    300,
+                )
+            })
+            .collect();
+        index.add_resolutions(many);
+        index.add_resolutions(vec![res(
+            20,
+            "10.0.0.2",
+            "last.example",
+            &[],
+            "192.0.2.9",
+            300,
+        )]);
+        assert_eq!(index.resolution_count(), CHUNK_LEN + 3);
+        let mut f = flow(1, "10.0.0.2", "192.0.2.9", 30);
+        index.name(&mut f, None);
+        assert_eq!(f.server_name.as_deref(), Some("last.example"));
+        let mut f = flow(2, "10.0.0.1", "192.0.2.1", 30);
+        index.name(&mut f, None);
+        assert!(f.name_ambiguous);
+        assert_eq!(f.names.first().map(String::as_str), Some("n4097.example"));
     }
 
     #[test]
