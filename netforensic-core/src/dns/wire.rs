@@ -152,9 +152,14 @@ pub fn parse_message_unrendered(msg: &[u8], netbios: bool) -> Option<Message> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameAt {
     At {
+        /// Where its first label is (leading pointers already followed): names at the same
+        /// offset are the same name.
         offset: usize,
         /// Length on the wire, pointers followed: names of different lengths differ.
         wire_len: usize,
+        /// All its labels lie in one run from `offset` (no pointer after the first label):
+        /// two such names compare as two byte ranges.
+        flat: bool,
     },
     Unreadable,
 }
@@ -170,18 +175,38 @@ pub fn parse_message_located(msg: &[u8]) -> Option<Message<NameAt>> {
 /// ignoring ASCII case. Renderings are lowercased and escape the separator and every byte
 /// that is not printable, so they are equal exactly when the labels are equal ignoring ASCII
 /// case; and the placeholder only equals itself (a rendered name holds no space).
+#[inline]
 pub fn same_name(msg: &[u8], a: NameAt, b: NameAt) -> bool {
     match (a, b) {
         (
             NameAt::At {
                 offset: a,
-                wire_len: a_len,
+                wire_len,
+                flat: a_flat,
             },
             NameAt::At {
                 offset: b,
                 wire_len: b_len,
+                flat: b_flat,
             },
-        ) => a_len == b_len && same_labels(msg, a, b).unwrap_or(false),
+        ) => {
+            if wire_len != b_len {
+                return false;
+            }
+            if a == b {
+                return true;
+            }
+            if a_flat && b_flat {
+                // Length bytes (below 0x40) have no case, so equal runs ignoring case hold
+                // the same labels ignoring case.
+                let run = |at: usize| msg.get(at..at.checked_add(wire_len)?);
+                return match (run(a), run(b)) {
+                    (Some(x), Some(y)) => x == y || x.eq_ignore_ascii_case(y),
+                    _ => false,
+                };
+            }
+            same_labels(msg, a, b).unwrap_or(false)
+        }
         (NameAt::Unreadable, NameAt::Unreadable) => true,
         _ => false,
     }
@@ -336,6 +361,9 @@ fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, Wi
                 if wire_len > MAX_NAME_WIRE_LEN {
                     return Err(WireError::BadLabel);
                 }
+                if first {
+                    out.mark_first_label(pos);
+                }
                 out.push_label(label, first);
                 first = false;
                 pos += 1 + len;
@@ -349,6 +377,9 @@ fn walk_name<T: Text>(msg: &[u8], start: usize, out: &mut T) -> Result<usize, Wi
                 }
                 if after.is_none() {
                     after = Some(pos + 2);
+                }
+                if !first {
+                    out.mark_pointer_after_label();
                 }
                 floor = target;
                 pos = target;
@@ -473,6 +504,10 @@ trait Text: fmt::Write + Default {
     fn with_room() -> Self;
     /// A name is read from offset `at` into this text.
     fn mark_start(&mut self, _at: usize) {}
+    /// The name's first label is at offset `at` (leading pointers followed).
+    fn mark_first_label(&mut self, _at: usize) {}
+    /// A pointer was followed after the name's first label.
+    fn mark_pointer_after_label(&mut self) {}
     /// Append a name's label, after a `.` unless it is the name's first.
     fn push_label(&mut self, label: &[u8], first: bool);
     fn push_addr(&mut self, addr: IpAddr);
@@ -616,6 +651,7 @@ impl Text for Unrendered {
 struct Located {
     at: usize,
     wire_len: usize,
+    flat: bool,
     readable: bool,
 }
 
@@ -624,6 +660,7 @@ impl Default for Located {
         Located {
             at: 0,
             wire_len: 0,
+            flat: true,
             readable: true,
         }
     }
@@ -649,7 +686,18 @@ impl Text for Located {
     fn mark_start(&mut self, at: usize) {
         self.at = at;
         self.wire_len = 0;
+        self.flat = true;
         self.readable = true;
+    }
+
+    fn mark_first_label(&mut self, at: usize) {
+        // Read from here the name is the same (the walk from `at` meets the same checks,
+        // with fewer hops).
+        self.at = at;
+    }
+
+    fn mark_pointer_after_label(&mut self) {
+        self.flat = false;
     }
 
     fn push_label(&mut self, label: &[u8], _: bool) {
@@ -681,6 +729,7 @@ impl Text for Located {
             NameAt::At {
                 offset: self.at,
                 wire_len: self.wire_len,
+                flat: self.flat,
             }
         } else {
             NameAt::Unreadable
@@ -1203,7 +1252,13 @@ mod tests {
         // The first answer's owner pointer made forward: unreadable.
         looping[33] = 0xc0;
         looping[34] = 200;
-        for full in [sample_response(), upper, looping] {
+        // A third answer whose owner is a label then a pointer (to the CNAME target's
+        // `example.net`, at 49): compared label by label with the others.
+        let mut mixed = upper.clone();
+        mixed[7] = 4;
+        mixed.extend_from_slice(&[3, b'w', b'E', b'b', 0xc0, 49]);
+        mixed.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 192, 0, 2, 9]);
+        for full in [sample_response(), upper, looping, mixed] {
             for cut in 0..=full.len() {
                 let msg = &full[..cut];
                 let rendered = parse_message_unrendered(msg, false);

@@ -52,12 +52,46 @@ pub fn assign_names(
 /// only reads it, so flows can be named in parallel.
 #[derive(Default)]
 pub struct NameIndex {
-    resolutions: Vec<Resolution>,
+    resolutions: Chunked,
     /// Indexes into `resolutions` per (client, addr), by ts; ties in arrival order.
     per_client: AHashMap<(IpAddr, IpAddr), Group>,
     /// Indexes into `resolutions` per addr, by ts; ties in arrival order.
     per_addr: AHashMap<IpAddr, Group>,
     nrb: AHashMap<IpAddr, Vec<String>>,
+}
+
+/// Every resolution in arrival order, in chunks of fixed capacity: the index grows for the
+/// whole run, and a single vector would be copied (and its memory touched anew) at every
+/// doubling.
+#[derive(Default)]
+struct Chunked {
+    chunks: Vec<Vec<Resolution>>,
+    len: usize,
+}
+
+/// Resolutions per chunk (a few hundred KiB).
+const CHUNK_LEN: usize = 4096;
+
+impl Chunked {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, index: usize) -> Option<&Resolution> {
+        self.chunks.get(index / CHUNK_LEN)?.get(index % CHUNK_LEN)
+    }
+
+    fn push(&mut self, resolution: Resolution) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK_LEN => chunk.push(resolution),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK_LEN);
+                chunk.push(resolution);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
 }
 
 /// Indexes into `resolutions` of one group. Most groups hold a single answer: it is kept in
@@ -92,7 +126,6 @@ impl NameIndex {
     /// Add resolutions (in the order the capture gave them); existing entries keep their
     /// place before new ones with equal keys.
     pub fn add_resolutions(&mut self, new: Vec<Resolution>) {
-        self.resolutions.reserve(new.len());
         for resolution in new {
             // Bounded by the capture's DNS answers; u32 indexes keep the groups compact.
             let Ok(id) = u32::try_from(self.resolutions.len()) else {
@@ -215,7 +248,7 @@ impl NameIndex {
         // Every answer is in both maps: an address nobody resolved needs no client lookup.
         let by_addr = self.per_addr.get(&addr);
         let by_client = by_addr.and_then(|_| self.per_client.get(&(client, addr)));
-        let own = self.fresh_candidates(by_client, start);
+        let own = || self.fresh_candidates(by_client, start);
         let mut names: Vec<String> = Vec::new();
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
@@ -227,19 +260,21 @@ impl NameIndex {
                 flow.conn.service = Some(name.service.to_string());
             }
         }
-        let dns_queries = distinct_queries(&own);
-        for r in &own {
+        let dns_queries = distinct_queries(own());
+        for r in own() {
             push_unique(&mut names, &r.query);
             for link in &r.chain {
                 push_unique(&mut names, link);
             }
         }
-        if chosen.is_none() && !dns_queries.is_empty() {
-            if dns_queries.len() == 1 {
-                chosen = Some((dns_queries[0].to_string(), NameSource::Dns));
-            } else {
-                ambiguous = true;
-                flow.name_source = Some(NameSource::Dns);
+        if chosen.is_none() {
+            match dns_queries {
+                Queries::None => {}
+                Queries::One(query) => chosen = Some((query.to_string(), NameSource::Dns)),
+                Queries::Several => {
+                    ambiguous = true;
+                    flow.name_source = Some(NameSource::Dns);
+                }
             }
         }
         if let Some(nrb_names) = self.nrb.get(&addr) {
@@ -253,19 +288,23 @@ impl NameIndex {
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = self.fresh_candidates(by_addr, start);
-            let queries = distinct_queries(&others);
-            for r in &others {
+            let others = || self.fresh_candidates(by_addr, start);
+            let queries = distinct_queries(others());
+            for r in others() {
                 push_unique(&mut names, &r.query);
                 for link in &r.chain {
                     push_unique(&mut names, link);
                 }
             }
-            if queries.len() == 1 {
-                chosen = Some((queries[0].to_string(), NameSource::DnsOtherClient));
-            } else if queries.len() > 1 {
-                ambiguous = true;
-                flow.name_source = Some(NameSource::DnsOtherClient);
+            match queries {
+                Queries::None => {}
+                Queries::One(query) => {
+                    chosen = Some((query.to_string(), NameSource::DnsOtherClient));
+                }
+                Queries::Several => {
+                    ambiguous = true;
+                    flow.name_source = Some(NameSource::DnsOtherClient);
+                }
             }
         }
         if let Some((name, source)) = chosen {
@@ -277,34 +316,50 @@ impl NameIndex {
     }
 
     /// Answers of `group` (ordered by ts) received at or before `start`, newest first: the
-    /// newest always, and every other one still fresh at `start`.
-    fn fresh_candidates(&self, group: Option<&Group>, start: Timestamp) -> Vec<&Resolution> {
+    /// newest always, and every other one still fresh at `start`. An iterator (walked twice
+    /// by its callers) rather than a list: naming a flow allocates nothing for it.
+    fn fresh_candidates<'s>(
+        &'s self,
+        group: Option<&'s Group>,
+        start: Timestamp,
+    ) -> impl Iterator<Item = &'s Resolution> + 's {
         let at = |i: &u32| self.resolutions.get(*i as usize);
         let group = group.map(Group::as_slice).unwrap_or_default();
         let before = group.partition_point(|i| at(i).is_some_and(|r| r.ts <= start));
-        let mut out = Vec::new();
         let newest_first = group.get(..before).unwrap_or_default().iter().rev();
-        for (n, r) in newest_first.filter_map(at).take(MAX_CANDIDATES).enumerate() {
-            let fresh_for = i64::from(r.ttl)
-                .saturating_mul(Timestamp::NANOS_PER_SEC)
-                .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
-            if n == 0 || start.nanos_since(r.ts) <= fresh_for {
-                out.push(r);
-            }
-        }
-        out
+        newest_first
+            .filter_map(at)
+            .take(MAX_CANDIDATES)
+            .enumerate()
+            .filter(move |(n, r)| {
+                let fresh_for = i64::from(r.ttl)
+                    .saturating_mul(Timestamp::NANOS_PER_SEC)
+                    .clamp(MIN_FRESH_NANOS, MAX_FRESH_NANOS);
+                *n == 0 || start.nanos_since(r.ts) <= fresh_for
+            })
+            .map(|(_, r)| r)
     }
 }
 
-/// Distinct question names (case-insensitive), newest first.
-fn distinct_queries<'a>(candidates: &[&'a Resolution]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
+/// The question names of some candidates, compared ignoring case: what naming needs of them.
+enum Queries<'a> {
+    None,
+    /// All candidates asked this name (the newest's spelling).
+    One(&'a str),
+    Several,
+}
+
+/// The distinct question names of `candidates` (newest first).
+fn distinct_queries<'a>(candidates: impl Iterator<Item = &'a Resolution>) -> Queries<'a> {
+    let mut first: Option<&'a str> = None;
     for r in candidates {
-        if !out.iter().any(|q| q.eq_ignore_ascii_case(&r.query)) {
-            out.push(&r.query);
+        match first {
+            None => first = Some(&r.query),
+            Some(query) if !query.eq_ignore_ascii_case(&r.query) => return Queries::Several,
+            Some(_) => {}
         }
     }
-    out
+    first.map_or(Queries::None, Queries::One)
 }
 
 fn push_unique(names: &mut Vec<String>, name: &str) {
@@ -525,6 +580,40 @@ mod tests {
         index.name(&mut f, None);
         assert_eq!(f.server_name.as_deref(), Some("a.example"));
         assert_eq!(f.name_source, Some(NameSource::DnsOtherClient));
+    }
+
+    #[test]
+    fn answers_past_the_first_chunk_are_found() {
+        let mut index = NameIndex::default();
+        let many: Vec<Resolution> = (0..CHUNK_LEN + 2)
+            .map(|i| {
+                res(
+                    10,
+                    "10.0.0.1",
+                    &format!("n{i}.example"),
+                    &[],
+                    "192.0.2.1",
+                    300,
+                )
+            })
+            .collect();
+        index.add_resolutions(many);
+        index.add_resolutions(vec![res(
+            20,
+            "10.0.0.2",
+            "last.example",
+            &[],
+            "192.0.2.9",
+            300,
+        )]);
+        assert_eq!(index.resolution_count(), CHUNK_LEN + 3);
+        let mut f = flow(1, "10.0.0.2", "192.0.2.9", 30);
+        index.name(&mut f, None);
+        assert_eq!(f.server_name.as_deref(), Some("last.example"));
+        let mut f = flow(2, "10.0.0.1", "192.0.2.1", 30);
+        index.name(&mut f, None);
+        assert!(f.name_ambiguous);
+        assert_eq!(f.names.first().map(String::as_str), Some("n4097.example"));
     }
 
     #[test]
