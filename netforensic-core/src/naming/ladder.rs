@@ -92,6 +92,16 @@ impl Chunked {
         }
         self.len += 1;
     }
+
+    /// Keep the resolutions whose index is marked in `keep`, in their order.
+    fn keep_marked(&mut self, keep: &[bool]) {
+        let mut kept = Chunked::default();
+        let all = std::mem::take(&mut self.chunks).into_iter().flatten();
+        for (resolution, _) in all.zip(keep).filter(|(_, k)| **k) {
+            kept.push(resolution);
+        }
+        *self = kept;
+    }
 }
 
 /// Indexes into `resolutions` of one group. Most groups hold a single answer: it is kept in
@@ -217,11 +227,7 @@ impl NameIndex {
             renumbered.push(if kept { next } else { u32::MAX });
             next += u32::from(kept);
         }
-        let mut at = 0;
-        self.resolutions.retain(|_| {
-            at += 1;
-            keep.get(at - 1).copied().unwrap_or(false)
-        });
+        self.resolutions.keep_marked(&keep);
         let renumber = |group: &mut Group| -> bool {
             let ids: Vec<u32> = group
                 .as_slice()
