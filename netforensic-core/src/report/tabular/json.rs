@@ -181,7 +181,10 @@ impl<'a> JsonObject<'a> {
     /// A uid or Community ID: its characters need no escape (see [`IdText`]), so it is
     /// copied without the scan of [`push_str`].
     pub(crate) fn id_text<const N: usize>(&mut self, member: &[u8], text: &IdText<N>) {
-        self.unescaped(member, text.as_bytes());
+        self.out.extend_from_slice(member);
+        self.out.push(b'"');
+        push_cut(self.out, text.padded(), text.as_bytes().len());
+        self.out.push(b'"');
     }
 
     /// One of the program's fixed names (protocol, state, name source): plain ASCII with
@@ -382,9 +385,20 @@ fn push_bool(out: &mut Vec<u8>, b: bool) {
 }
 
 fn push_addr(out: &mut Vec<u8>, a: IpAddr) {
+    let mut text = [0; ADDR_TEXT_MAX];
+    let len = addr_ascii(a, &mut text).len();
     out.push(b'"');
-    out.extend_from_slice(addr_ascii(a, &mut [0; ADDR_TEXT_MAX]));
+    push_cut(out, &text, len);
     out.push(b'"');
+}
+
+/// The first `len` bytes of `bytes`: all of it copied (a fixed size, a few vector stores),
+/// then cut, instead of a variable-length copy (a `memcpy` call) for these short texts.
+#[inline(always)]
+fn push_cut<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
+    let start = out.len();
+    out.extend_from_slice(bytes);
+    out.truncate(start + len.min(N));
 }
 
 /// JSON has no NaN or infinity: those become `null`.
