@@ -3,7 +3,6 @@
 //! be joined across tools.
 
 use super::id_text::CommunityId;
-use sha1::{Digest, Sha1};
 use std::net::IpAddr;
 
 /// The seed the tools use unless configured otherwise.
@@ -48,14 +47,45 @@ pub fn community_id_v1(
             len += part.len();
         }
     }
-    // RustCrypto's SHA-1 uses the SHA extensions where the CPU has them (ring's SHA-1 is
-    // portable code only): about 250 instead of 1,900 instructions per flow.
-    let digest = Sha1::digest(input.get(..len).unwrap_or_default());
+    let digest = sha1_one_block(input.get(..len).unwrap_or_default());
     let mut text = [0u8; 30];
     let (prefix, encoded) = text.split_at_mut(2);
     prefix.copy_from_slice(b"1:");
     base64_into(&digest, encoded);
     CommunityId::from_digits(text, text.len())
+}
+
+/// SHA-1's initial state (FIPS 180-4, 5.3.1).
+const SHA1_INIT: [u32; 5] = [
+    0x6745_2301,
+    0xefcd_ab89,
+    0x98ba_dcfe,
+    0x1032_5476,
+    0xc3d2_e1f0,
+];
+
+/// SHA-1 of `input`, at most 55 bytes (the hash input is at most [`MAX_INPUT`]): one block
+/// with its padding (FIPS 180-4, 5.1.1), built here and compressed by RustCrypto's
+/// compression function, which uses the SHA extensions where the CPU has them (ring's SHA-1 is
+/// portable code only). The streaming hasher's buffering around it cost about as much as the
+/// compression itself, once per flow.
+fn sha1_one_block(input: &[u8]) -> [u8; 20] {
+    let mut block = [0u8; 64];
+    let len = input.len().min(55);
+    if let Some(slot) = block.get_mut(..len) {
+        slot.copy_from_slice(input.get(..len).unwrap_or_default());
+    }
+    if let Some(marker) = block.get_mut(len) {
+        *marker = 0x80;
+    }
+    block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    let mut state = SHA1_INIT;
+    sha1::block_api::compress(&mut state, &[block]);
+    let mut digest = [0u8; 20];
+    for (bytes, word) in digest.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
 }
 
 /// Address bytes in network order (4 or 16), on the stack: this runs once per flow.
@@ -198,6 +228,17 @@ mod tests {
             id(58, "fe80::260:97ff:fe07:69ea", 134, "ff02::1", p, one_way),
             "1:pkvHqCL88/tg1k4cPigmZXUtL00="
         );
+    }
+
+    /// The one-block SHA-1 is the streaming hasher's, at every length it takes.
+    #[test]
+    fn one_block_sha1_is_sha1() {
+        use sha1::{Digest, Sha1};
+        let bytes: Vec<u8> = (0..55u8).map(|b| b.wrapping_mul(151) ^ 0x5a).collect();
+        for len in 0..=55 {
+            let input = &bytes[..len];
+            assert_eq!(sha1_one_block(input)[..], Sha1::digest(input)[..], "{len}");
+        }
     }
 
     #[test]

@@ -49,6 +49,12 @@ impl<const N: usize> IdText<N> {
         }
     }
 
+    /// The text followed by zeros up to `N`: a fixed-size copy of it, cut to the text's length
+    /// after, spares writers a variable-length one.
+    pub(crate) fn padded(&self) -> &[u8; N] {
+        &self.bytes
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }

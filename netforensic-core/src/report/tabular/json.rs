@@ -181,7 +181,10 @@ impl<'a> JsonObject<'a> {
     /// A uid or Community ID: its characters need no escape (see [`IdText`]), so it is
     /// copied without the scan of [`push_str`].
     pub(crate) fn id_text<const N: usize>(&mut self, member: &[u8], text: &IdText<N>) {
-        self.unescaped(member, text.as_bytes());
+        self.out.extend_from_slice(member);
+        self.out.push(b'"');
+        push_cut(self.out, text.padded(), text.as_bytes().len());
+        self.out.push(b'"');
     }
 
     /// One of the program's fixed names (protocol, state, name source): plain ASCII with
@@ -218,9 +221,11 @@ impl<'a> JsonObject<'a> {
         self.out.push(b']');
     }
 
+    /// Inlined: nine per flow, and the member's copy stays a fixed-size one.
+    #[inline(always)]
     pub(crate) fn count(&mut self, member: &[u8], v: u64) {
         self.out.extend_from_slice(member);
-        push_int(self.out, v);
+        push_count(self.out, v);
     }
 
     pub(crate) fn time(&mut self, member: &[u8], t: Timestamp) {
@@ -249,7 +254,7 @@ fn push_value(out: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Absent => out.extend_from_slice(b"null"),
         Cell::Text(s) => push_str(out, s),
         Cell::Int(v) => push_int(out, *v),
-        Cell::Count(v) => push_int(out, *v),
+        Cell::Count(v) => push_count(out, *v),
         Cell::Float(v) => push_float(out, *v),
         Cell::Seconds(nanos) => push_seconds(out, *nanos),
         Cell::Time(t) => push_time(out, *t),
@@ -272,12 +277,107 @@ fn push_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+/// A count in decimal: below 10^8 (nearly every count: ports, packets, bytes) through
+/// [`push_digits8`], inlined (nine per flow), without `itoa`'s variable-length copy.
+#[inline(always)]
+fn push_count(out: &mut Vec<u8>, v: u64) {
+    if v < 100_000_000 {
+        push_digits8(out, v as u32);
+    } else {
+        push_large_count(out, v);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn push_large_count(out: &mut Vec<u8>, v: u64) {
+    push_int(out, v);
+}
+
 fn push_seconds(out: &mut Vec<u8>, nanos: i64) {
-    push_float(out, nanos as f64 / 1e9);
+    push_nanos_float(out, nanos as f64 / 1e9, nanos);
 }
 
 fn push_time(out: &mut Vec<u8>, t: Timestamp) {
-    push_float(out, t.as_secs_f64());
+    push_nanos_float(out, t.as_secs_f64(), t.nanos());
+}
+
+/// 2^33: below it neighbouring f64 are less than a microsecond apart.
+const MICROS_TEXT_LIMIT: f64 = 8_589_934_592.0;
+
+/// `value`, the seconds of `nanos` nanoseconds as an f64, as [`push_float`] prints it, from
+/// integers when `nanos` is whole microseconds (pcap's resolution): half the instructions,
+/// twice per flow. The text is then the microseconds' decimal without trailing zeros, when
+/// that decimal reads back as `value` (checked: `micros as f64 / 1e6` is the correctly rounded
+/// f64 of `micros` µs, exact below 2^53): below [`MICROS_TEXT_LIMIT`] at most one multiple of
+/// a microsecond reads back as a given f64, and every shorter decimal is such a multiple, so
+/// it is the shortest text; from 1e-5 (10 µs) on `zmij` writes it without an exponent.
+/// Anything else (nanoseconds, negative, tiny, huge) goes through [`push_float`].
+fn push_nanos_float(out: &mut Vec<u8>, value: f64, nanos: i64) {
+    if nanos >= 10_000 && nanos % 1000 == 0 && value < MICROS_TEXT_LIMIT {
+        let micros = nanos / 1000;
+        if micros as f64 / 1e6 == value {
+            push_micros_text(out, micros.unsigned_abs());
+            return;
+        }
+    }
+    push_float(out, value);
+}
+
+/// Each byte of [`bcd8`] as an ASCII digit.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// `micros` (below 2^33 seconds) as seconds: the whole part, `.`, and the six decimals
+/// without trailing zeros (`.0` when all are zero). Digits are made eight at a time
+/// ([`bcd8`]) and stored as one 8-byte word, then the surplus cut off.
+fn push_micros_text(out: &mut Vec<u8>, micros: u64) {
+    let whole = micros / 1_000_000;
+    let frac = (micros % 1_000_000) as u32;
+    let (high, low) = ((whole / 100_000_000) as u32, (whole % 100_000_000) as u32);
+    if high > 0 {
+        // Below 2^33 seconds: at most two more digits.
+        if high >= 10 {
+            out.push(b'0' + (high / 10 % 10) as u8);
+        }
+        out.push(b'0' + (high % 10) as u8);
+        out.extend_from_slice(&(bcd8(low) | ASCII_ZEROS).to_le_bytes());
+    } else {
+        push_digits8(out, low);
+    }
+    if frac == 0 {
+        out.extend_from_slice(b".0");
+        return;
+    }
+    // The six decimals and two zeros; trailing zero digits are the high zero bytes (two or more).
+    let digits = bcd8(frac * 100);
+    let trailing = digits.leading_zeros() / 8;
+    let start = out.len();
+    out.push(b'.');
+    out.extend_from_slice(&(digits | ASCII_ZEROS).to_le_bytes());
+    out.truncate(start + 9 - trailing as usize);
+}
+
+/// `n` (below 10^8) in decimal, from [`bcd8`]: stored as one 8-byte word less its leading
+/// zero digits (the low zero bytes; at least one digit stays), then cut to length.
+#[inline(always)]
+fn push_digits8(out: &mut Vec<u8>, n: u32) {
+    let digits = bcd8(n);
+    let leading = (digits.trailing_zeros() / 8).min(7);
+    let start = out.len();
+    out.extend_from_slice(&((digits | ASCII_ZEROS) >> (8 * leading)).to_le_bytes());
+    out.truncate(start + 8 - leading as usize);
+}
+
+/// The eight decimal digits of `n` (below 10^8, zero-padded), one per byte, the first in the
+/// lowest byte: split in halves, quarters and digits in parallel lanes of one `u64`, where
+/// each division by 100 or 10 is a multiplication and a shift, exact in these ranges.
+fn bcd8(n: u32) -> u64 {
+    let n = u64::from(n % 100_000_000);
+    let halves = (n / 10_000) | ((n % 10_000) << 32);
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let quarters = ((halves - hundreds * 100) << 16) | hundreds;
+    let tens = ((quarters * 103) >> 10) & 0x000f_000f_000f_000f;
+    ((quarters - tens * 10) << 8) | tens
 }
 
 fn push_bool(out: &mut Vec<u8>, b: bool) {
@@ -285,9 +385,20 @@ fn push_bool(out: &mut Vec<u8>, b: bool) {
 }
 
 fn push_addr(out: &mut Vec<u8>, a: IpAddr) {
+    let mut text = [0; ADDR_TEXT_MAX];
+    let len = addr_ascii(a, &mut text).len();
     out.push(b'"');
-    out.extend_from_slice(addr_ascii(a, &mut [0; ADDR_TEXT_MAX]));
+    push_cut(out, &text, len);
     out.push(b'"');
+}
+
+/// The first `len` bytes of `bytes`: all of it copied (a fixed size, a few vector stores),
+/// then cut, instead of a variable-length copy (a `memcpy` call) for these short texts.
+#[inline(always)]
+fn push_cut<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
+    let start = out.len();
+    out.extend_from_slice(bytes);
+    out.truncate(start + len.min(N));
 }
 
 /// JSON has no NaN or infinity: those become `null`.
@@ -320,17 +431,51 @@ const fn escape_table() -> [u8; 128] {
 const ESCAPE: [u8; 128] = escape_table();
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
+/// Every byte of a word: `0x01` in each.
+const BYTE_ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of each byte of a word.
+const BYTE_HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether no byte of `bytes` needs an escape (below 0x20, `"`, `\`), eight bytes at a time in
+/// a `u64` (a third of the instructions of a scan per byte on the strings of a flow). Bytes
+/// from 0x80 up (UTF-8 beyond ASCII) need none.
+fn is_plain(bytes: &[u8]) -> bool {
+    if bytes.len() < 8 {
+        return bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\');
+    }
+    let mut escapes = 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        escapes |= escape_bytes(word);
+    }
+    // The last eight bytes once more, overlapping the full words: they cover the remainder.
+    if let Some(last) = bytes.get(bytes.len() - 8..) {
+        escapes |= escape_bytes(last);
+    }
+    escapes == 0
+}
+
+/// Non-zero when a byte of the eight in `word` is below 0x20, `"` or `\` (the classic test for
+/// a byte below `n`: `(w - n·ones) & !w & highs`, exact as to whether there is one; equality
+/// is a zero byte after XOR).
+fn escape_bytes(word: &[u8]) -> u64 {
+    // A short slice (never: eight bytes are passed) reads as zeros, which need an escape: the
+    // per-byte path then runs, correct either way.
+    let w = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
+    let below = |w: u64, n: u8| w.wrapping_sub(BYTE_ONES * u64::from(n)) & !w & BYTE_HIGHS;
+    below(w, 0x20)
+        | below(w ^ (BYTE_ONES * u64::from(b'"')), 1)
+        | below(w ^ (BYTE_ONES * u64::from(b'\\')), 1)
+}
+
 /// A JSON string literal, escaped as `serde_json` escapes it.
 pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // Almost every string needs no escape: a branch-free scan (vectorised) decides that, so
-    // the common case is one copy instead of a per-byte loop.
-    let plain = bytes.iter().fold(true, |plain, &b| {
-        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
-    });
-    if plain {
+    // Almost every string needs no escape: a scan eight bytes at a time decides that, so the
+    // common case is one copy instead of a per-byte loop.
+    if is_plain(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -423,6 +568,28 @@ mod tests {
         }
     }
 
+    /// Each byte value at each place of strings of up to 24 bytes (the word-at-a-time scan's
+    /// words, remainders and overlaps), escaped by us and by `serde_json`.
+    #[test]
+    fn every_byte_at_every_place_escapes_as_serde_json() {
+        for len in 1..=24 {
+            for at in 0..len {
+                for b in (0u8..0x80).chain([0xc3]) {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    if b == 0xc3 {
+                        // "é" (two bytes), so the string stays UTF-8.
+                        bytes.insert(at + 1, 0xa9);
+                    }
+                    let s = std::str::from_utf8(&bytes).unwrap();
+                    let mut ours = Vec::new();
+                    push_str(&mut ours, s);
+                    assert_eq!(ours, serde_json::to_vec(s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn floats_print_as_serde_json_does() {
         for v in [
@@ -443,5 +610,116 @@ mod tests {
         let mut nan = Vec::new();
         push_float(&mut nan, f64::NAN);
         assert_eq!(nan, b"null");
+    }
+
+    #[test]
+    fn counts_print_as_itoa_does() {
+        let mut values: Vec<u64> = vec![0, 1, 9, 10, 99, 100, 99_999_999, 100_000_000, u64::MAX];
+        values.extend((0..64).map(|bit| 1u64 << bit));
+        values.extend((0..64).map(|bit| (1u64 << bit) - 1));
+        values.extend((0..=19).map(|exp| 10u64.pow(exp)));
+        values.extend((1..=19).map(|exp| 10u64.pow(exp) - 1));
+        values.extend((0..200_000u64).map(|i| i * 503));
+        for v in values {
+            let mut ours = Vec::new();
+            push_count(&mut ours, v);
+            assert_eq!(ours, v.to_string().as_bytes(), "{v}");
+        }
+    }
+
+    #[test]
+    fn bcd8_gives_the_digits() {
+        for n in (0..100_000_000)
+            .step_by(997)
+            .chain([0, 1, 9, 10, 99_999_999, 10_000_000])
+        {
+            let text = (bcd8(n) | ASCII_ZEROS).to_le_bytes();
+            assert_eq!(text, *format!("{n:08}").as_bytes(), "{n}");
+        }
+    }
+
+    /// Times and durations written from integers are the bytes the float formatter writes
+    /// for the same f64, in every case: zero, negative, sub-microsecond, tiny, huge, the
+    /// limits of the integer path, trailing zeros, and random values at every magnitude.
+    #[test]
+    fn times_and_durations_print_as_their_floats() {
+        let check = |nanos: i64| {
+            let t = Timestamp(nanos);
+            let (mut ours, mut float) = (Vec::new(), Vec::new());
+            push_time(&mut ours, t);
+            push_float(&mut float, t.as_secs_f64());
+            assert_eq!(ours, float, "time {nanos}");
+            ours.clear();
+            float.clear();
+            push_seconds(&mut ours, nanos);
+            push_float(&mut float, nanos as f64 / 1e9);
+            assert_eq!(ours, float, "seconds {nanos}");
+        };
+        let limit = (MICROS_TEXT_LIMIT * 1e9) as i64;
+        let mut edges = vec![
+            0,
+            1,
+            999,
+            1_000,
+            9_000,
+            9_999,
+            10_000,
+            10_001,
+            11_000,
+            100_000,
+            477_000,
+            999_999_000,
+            1_000_000_000,
+            1_000_001_000,
+            1_300_475_167_000_000_000,
+            1_300_475_167_100_000_000,
+            1_300_475_167_096_530_000,
+            1_300_475_167_096_535_000,
+            1_300_475_167_096_535_001,
+            1_300_475_167_096_535_999,
+            1_700_000_000_999_999_000,
+            limit - 1_000,
+            limit,
+            limit + 1_000,
+            i64::MAX,
+            i64::MAX - i64::MAX % 1000,
+            i64::MIN,
+        ];
+        edges.extend((0..63).map(|bit| 1i64 << bit));
+        edges.extend((0..63).map(|bit| (1i64 << bit) / 1000 * 1000));
+        edges.extend((0..=18).map(|exp| 10i64.pow(exp)));
+        edges.extend((1..=18).map(|exp| 10i64.pow(exp) - 1_000));
+        for nanos in edges {
+            check(nanos);
+            check(nanos.saturating_neg());
+        }
+        // Random microseconds (and a few nanoseconds) at every magnitude up to past the limit.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..400_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let micros = (x >> 1) >> (x % 64).min(62) as u32;
+            let micros = micros.min(i64::MAX as u64 / 1000 - 1) as i64;
+            let extra = if i % 8 == 0 {
+                (x >> 20) as i64 % 1000
+            } else {
+                0
+            };
+            check(micros * 1000 + extra);
+        }
+        // Every microsecond of a few seconds, as pcap timestamps have them.
+        for secs in [
+            1,
+            59,
+            1_300_475_167,
+            1_700_000_000,
+            4_294_967_295,
+            8_589_934_591,
+        ] {
+            for micros in (0..1_000_000).step_by(7) {
+                check(secs * 1_000_000_000 + micros * 1000);
+            }
+        }
     }
 }
