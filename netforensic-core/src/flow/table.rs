@@ -20,7 +20,7 @@ pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 /// Live connections the table has room for from the start. Growing the map copies every
 /// entry into fresh memory at each doubling (a few percent of a large capture's time); the
 /// room costs only address space until connections fill it.
-const INITIAL_LIVE_CAPACITY: usize = 1 << 15;
+const INITIAL_LIVE_CAPACITY: usize = 1 << 14;
 
 /// How often (capture time) [`FlowTable::expire`] scans the whole table; between scans an
 /// expired connection is still found when its own next packet arrives.
