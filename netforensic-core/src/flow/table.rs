@@ -18,8 +18,9 @@ use std::net::IpAddr;
 pub const MAX_LIVE_FLOWS: usize = 1 << 21;
 
 /// Live connections the table has room for from the start. Growing the map copies every
-/// entry into fresh memory at each doubling (a few percent of a large capture's time); the
-/// room costs only address space until connections fill it.
+/// entry into fresh memory at each doubling (a few percent of a large capture's time); but
+/// the room is memory once entries land all over it: room for 32,768 raised the peak of the
+/// 1 GB pcap on standard input from 104 to 122 MiB for no fewer instructions than 16,384.
 const INITIAL_LIVE_CAPACITY: usize = 1 << 14;
 
 /// How often (capture time) [`FlowTable::expire`] scans the whole table; between scans an
