@@ -3,6 +3,8 @@
 //! exactly its one packet; nothing may be dropped, merged or invented.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is the point
 
+mod pcap_support;
+
 use netforensic_core::analysis::{analyze_capture, AnalysisOptions};
 use netforensic_core::capture::CaptureSource;
 use netforensic_core::flow::Proto;
@@ -52,12 +54,7 @@ fn flood_pcap() -> Vec<u8> {
         ip[9] = 17;
         ip[12..16].copy_from_slice(&src.octets());
         ip[16..20].copy_from_slice(&dst.octets());
-        let sum = ip
-            .chunks(2)
-            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-            .sum::<u32>();
-        let sum = (sum & 0xffff) + (sum >> 16);
-        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        let sum = pcap_support::ipv4_checksum(&ip);
         ip[10..12].copy_from_slice(&sum.to_be_bytes());
         out.extend_from_slice(&ip);
         out.extend_from_slice(&sport.to_be_bytes());

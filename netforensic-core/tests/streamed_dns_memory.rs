@@ -6,6 +6,8 @@
 //! its early answer), with 1 and 2 threads and epochs of many sizes. Generated in memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is the point
 
+mod pcap_support;
+
 use netforensic_core::analysis::{
     analyze_capture, analyze_capture_streamed, AnalysisOptions, StreamOutput,
 };
@@ -58,12 +60,7 @@ impl Pcap {
         ip[9] = 17;
         ip[12..16].copy_from_slice(&src.0.octets());
         ip[16..20].copy_from_slice(&dst.0.octets());
-        let sum = ip
-            .chunks(2)
-            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-            .sum::<u32>();
-        let sum = (sum & 0xffff) + (sum >> 16);
-        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        let sum = pcap_support::ipv4_checksum(&ip);
         ip[10..12].copy_from_slice(&sum.to_be_bytes());
         out.extend_from_slice(&ip);
         out.extend_from_slice(&src.1.to_be_bytes());
