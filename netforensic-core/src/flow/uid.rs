@@ -14,6 +14,8 @@ const UID_LIMBS: usize = (UID_BITS / 32) as usize;
 const UID_TAG: &[u8] = b"netforensic-uid-v1";
 /// Longest hash input: tag, protocol, two IPv6 addresses with ports, time and id.
 const UID_INPUT_MAX: usize = 18 + 1 + 2 * (16 + 2) + 8 + 8;
+// `sha256_short` pads at most two blocks.
+const _: () = assert!(UID_INPUT_MAX <= 119);
 
 /// `C` + base62 of 96 bits of SHA-256 over the flow's identity.
 pub fn connection_uid(
