@@ -30,6 +30,7 @@ use crate::Error;
 use pipeline::ShardPool;
 use populate::ReleaseBehind;
 use shard::{Run, Shard, ShardOutput};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
@@ -570,7 +571,7 @@ fn flow_records(
         };
         if conn.service.is_none() {
             if let Ok(i) = services.binary_search_by_key(&conn.id, |(id, _)| *id) {
-                conn.service = services.get(i).map(|(_, s)| s.to_string());
+                conn.service = services.get(i).map(|(_, s)| Cow::Borrowed(*s));
             }
         }
         flows.push(FlowRecord::new(conn, Arc::clone(path)));

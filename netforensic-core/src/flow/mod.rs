@@ -23,6 +23,7 @@ pub use table::{ConnSlot, FlowStats, FlowTable};
 
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Transport protocol of a connection, as conn.log's `proto`.
@@ -102,8 +103,9 @@ pub struct Connection {
     pub resp_h: IpAddr,
     pub resp_p: u16,
     pub proto: Proto,
-    /// Application protocol detected (`dns`, `ssl`, `http`, `quic`, ...), if any.
-    pub service: Option<String>,
+    /// Application protocol detected (`dns`, `ssl`, `http`, `quic`, ...), if any: one of the
+    /// analyzers' names as it is (no allocation per connection), or several joined.
+    pub service: Option<Cow<'static, str>>,
     pub orig_bytes: u64,
     pub resp_bytes: u64,
     pub conn_state: ConnState,
@@ -172,7 +174,7 @@ impl Connection {
         }
         all.push(&service);
         all.sort_unstable();
-        self.service = Some(all.join(","));
+        self.service = Some(Cow::Owned(all.join(",")));
     }
 }
 

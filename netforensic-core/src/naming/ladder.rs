@@ -16,6 +16,7 @@ use crate::flow::FlowId;
 use crate::report::FlowRecord;
 use crate::time::Timestamp;
 use ahash::AHashMap;
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
@@ -263,7 +264,7 @@ impl NameIndex {
             chosen = Some((name.name.clone(), name.source));
             push_unique(&mut names, &name.name);
             if flow.conn.service.is_none() {
-                flow.conn.service = Some(name.service.to_string());
+                flow.conn.service = Some(Cow::Borrowed(name.service));
             }
         }
         let dns_queries = distinct_queries(own());

@@ -316,7 +316,7 @@ mod tests {
         if bit(1) {
             r.conn.history.clear();
         }
-        r.conn.service = (!bit(2)).then(|| hostile.to_string());
+        r.conn.service = (!bit(2)).then(|| hostile.to_string().into());
         if bit(3) {
             r.names = vec!["x.example".into(), hostile.into(), String::new()];
             r.name_ambiguous = bit(4);
