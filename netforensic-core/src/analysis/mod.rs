@@ -34,7 +34,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub use stream::StreamOutput;
-use stream::{EpochMerger, MarkSender, SummaryMark};
+use stream::{EpochMerger, MarkSender};
 
 /// What to compute.
 #[derive(Clone, Debug)]
@@ -145,7 +145,7 @@ pub fn analyze_capture_streamed(
         add_dns_stats(&mut dns_stats, &stats);
         parts.push(epoch);
     }
-    merger.merge(parts, reader.summary(), SummaryMark::of(reader.summary()));
+    merger.merge(parts, reader.summary());
     if let Some(progress) = progress {
         progress.store(reader.summary().bytes, Ordering::Relaxed);
     }
@@ -329,7 +329,7 @@ impl PacketSink for InlineSink<'_, '_> {
         }
         if let Some(merger) = self.merger.as_deref_mut() {
             let parts = vec![self.shard.drain_epoch(now)];
-            merger.merge(parts, summary, SummaryMark::of(summary));
+            merger.merge(parts, summary);
         }
     }
 

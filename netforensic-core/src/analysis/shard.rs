@@ -295,7 +295,7 @@ pub(crate) struct EpochOutput {
 
 /// Epochs between two reports of a [`NamingHorizon`]: each costs a pass over the live
 /// connections.
-pub(crate) const HORIZON_EPOCHS: u64 = 16;
+const HORIZON_EPOCHS: u64 = 16;
 
 /// How much packet times may go back (behind the network time) and still be named as in a
 /// run that keeps every DNS answer: answers are only forgotten by that much later.

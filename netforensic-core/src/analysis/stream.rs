@@ -35,9 +35,10 @@ use std::sync::{mpsc, Arc};
 /// How far the capture summary's growing tables (NRB entries, Darwin processes) had got when
 /// an epoch was marked. The epoch's merge sees exactly that much, whenever it runs: with shard
 /// workers an epoch is merged beside the reading, and what the reader read in between must
-/// not change its output (that would depend on thread timing).
+/// not change its output (that would depend on thread timing). The reader hands the merging
+/// side what the tables gained since the previous mark ([`MarkSender`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SummaryMark {
+struct SummaryMark {
     name_records: usize,
     darwin_processes: usize,
 }
@@ -97,20 +98,17 @@ impl MarkSender {
     /// reach the shards, so that the mark is there when the epoch completes. Waits while
     /// [`MERGES_BEHIND`] marks are not merged yet.
     pub fn mark(&mut self, epoch: u64, summary: &CaptureSummary) {
-        let grown = |all: usize, sent: usize| sent..all.max(sent);
+        // The summary's tables only grow: what is new lies past what was sent.
         let marked = MarkedEpoch {
             epoch,
             name_records: summary
                 .name_records
-                .get(grown(summary.name_records.len(), self.sent.name_records))
+                .get(self.sent.name_records..)
                 .unwrap_or_default()
                 .to_vec(),
             darwin_processes: summary
                 .darwin_processes
-                .get(grown(
-                    summary.darwin_processes.len(),
-                    self.sent.darwin_processes,
-                ))
+                .get(self.sent.darwin_processes..)
                 .unwrap_or_default()
                 .to_vec(),
         };
@@ -149,7 +147,7 @@ pub(crate) fn merge_as_completed(
 ) {
     for (epoch, parts) in completed {
         let summary = marks.at(epoch);
-        merger.merge(parts, summary, SummaryMark::of(summary));
+        merger.merge(parts, summary);
         if merger.stopped() {
             break;
         }
@@ -221,24 +219,16 @@ impl<'s> EpochMerger<'s> {
     }
 
     /// One epoch, with the output of every shard (in any order), seeing `summary` as it was
-    /// at the epoch's mark.
-    pub fn merge(
-        &mut self,
-        mut parts: Vec<EpochOutput>,
-        summary: &CaptureSummary,
-        at: SummaryMark,
-    ) {
+    /// at the epoch's mark (see [`MarkReceiver`]).
+    pub fn merge(&mut self, mut parts: Vec<EpochOutput>, summary: &CaptureSummary) {
         if self.error.is_some() {
             return;
         }
-        if let Some(new) = summary.name_records.get(self.nrb_seen..at.name_records) {
+        if let Some(new) = summary.name_records.get(self.nrb_seen..) {
             self.names.add_name_records(new);
-            self.nrb_seen = at.name_records;
+            self.nrb_seen = summary.name_records.len();
         }
-        let darwin_processes = summary
-            .darwin_processes
-            .get(..at.darwin_processes)
-            .unwrap_or_default();
+        let darwin_processes = &summary.darwin_processes[..];
         let horizons: Option<Vec<NamingHorizon>> =
             parts.iter_mut().map(|part| part.horizon.take()).collect();
         let mut connections = Vec::with_capacity(parts.len());
@@ -347,17 +337,18 @@ mod tests {
         }
     }
 
-    /// An epoch merged late (as on shard workers) must not see the NRB entries the reader
+    /// An epoch merged late (beside the reading) must not see the NRB entries the reader
     /// read after its mark: the inline path merges at the mark and would not have them.
     #[test]
     fn an_epoch_sees_the_summary_as_at_its_mark() {
+        let (mut marks, received) = mark_channel();
         let mut summary = CaptureSummary::default();
-        let before = SummaryMark::of(&summary);
+        marks.mark(0, &summary);
         summary.name_records.push(NameRecord {
             addr: "192.0.2.7".parse().unwrap(),
             names: vec!["nrb.example".into()],
         });
-        let after = SummaryMark::of(&summary);
+        marks.mark(1, &summary);
         let mut names: Vec<Option<String>> = Vec::new();
         let mut sink = |flows: &[FlowRecord]| {
             names.extend(flows.iter().map(|f| f.server_name.clone()));
@@ -370,16 +361,11 @@ mod tests {
             sink: &mut sink,
         };
         let mut merger = EpochMerger::new("x.pcapng", true, output);
-        merger.merge(
-            vec![epoch_with_one_connection(1, "192.0.2.7")],
-            &summary,
-            before,
-        );
-        merger.merge(
-            vec![epoch_with_one_connection(2, "192.0.2.7")],
-            &summary,
-            after,
-        );
+        let completed = [
+            (0, vec![epoch_with_one_connection(1, "192.0.2.7")]),
+            (1, vec![epoch_with_one_connection(2, "192.0.2.7")]),
+        ];
+        merge_as_completed(&mut merger, completed.into_iter(), received);
         drop(merger);
         assert_eq!(names, vec![None, Some("nrb.example".to_string())]);
     }
