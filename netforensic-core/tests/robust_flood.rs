@@ -30,38 +30,11 @@ fn flow_source(i: u32) -> (Ipv4Addr, u16) {
 fn flood_pcap() -> Vec<u8> {
     let frame_len = 14 + 20 + 8 + PAYLOAD.len();
     let mut out = Vec::with_capacity(24 + FLOWS as usize * (16 + frame_len));
-    // Classic pcap, little-endian, microseconds, Ethernet.
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
+    pcap_support::push_pcap_header(&mut out);
     let dst = Ipv4Addr::new(198, 51, 100, 1);
     for i in 0..FLOWS {
         let micros = 1_700_000_000_000_000 + u64::from(i) * SPAN_NANOS / u64::from(FLOWS) / 1000;
-        out.extend_from_slice(&((micros / 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((micros % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(frame_len as u32).to_le_bytes());
-        out.extend_from_slice(&(frame_len as u32).to_le_bytes());
-        out.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        let (src, sport) = flow_source(i);
-        let ip_len = (20 + 8 + PAYLOAD.len()) as u16;
-        let mut ip = [0u8; 20];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
-        ip[8] = 64;
-        ip[9] = 17;
-        ip[12..16].copy_from_slice(&src.octets());
-        ip[16..20].copy_from_slice(&dst.octets());
-        let sum = pcap_support::ipv4_checksum(&ip);
-        ip[10..12].copy_from_slice(&sum.to_be_bytes());
-        out.extend_from_slice(&ip);
-        out.extend_from_slice(&sport.to_be_bytes());
-        out.extend_from_slice(&9999u16.to_be_bytes());
-        out.extend_from_slice(&((8 + PAYLOAD.len()) as u16).to_be_bytes());
-        out.extend_from_slice(&[0, 0]); // no UDP checksum (allowed over IPv4)
-        out.extend_from_slice(PAYLOAD);
+        pcap_support::push_udp_record(&mut out, micros, flow_source(i), (dst, 9999), PAYLOAD);
     }
     out
 }

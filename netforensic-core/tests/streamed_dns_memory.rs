@@ -34,40 +34,14 @@ struct Pcap(Vec<u8>);
 impl Pcap {
     fn new() -> Self {
         let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
+        pcap_support::push_pcap_header(&mut out);
         Pcap(out)
     }
 
     /// A UDP datagram at `millis` after the start.
     fn udp(&mut self, millis: u64, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), payload: &[u8]) {
         let micros = START_SECS * 1_000_000 + millis * 1000;
-        let frame_len = 14 + 20 + 8 + payload.len();
-        let out = &mut self.0;
-        out.extend_from_slice(&((micros / 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((micros % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(frame_len as u32).to_le_bytes());
-        out.extend_from_slice(&(frame_len as u32).to_le_bytes());
-        out.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        let mut ip = [0u8; 20];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&((20 + 8 + payload.len()) as u16).to_be_bytes());
-        ip[8] = 64;
-        ip[9] = 17;
-        ip[12..16].copy_from_slice(&src.0.octets());
-        ip[16..20].copy_from_slice(&dst.0.octets());
-        let sum = pcap_support::ipv4_checksum(&ip);
-        ip[10..12].copy_from_slice(&sum.to_be_bytes());
-        out.extend_from_slice(&ip);
-        out.extend_from_slice(&src.1.to_be_bytes());
-        out.extend_from_slice(&dst.1.to_be_bytes());
-        out.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(payload);
+        pcap_support::push_udp_record(&mut self.0, micros, src, dst, payload);
     }
 
     /// A lookup of `name` (type A) answered with `addr`, TTL `ttl`: query, then response.
