@@ -268,21 +268,9 @@ impl NameIndex {
             }
         }
         let dns_queries = distinct_queries(own());
-        for r in own() {
-            push_unique(&mut names, &r.query);
-            for link in &r.chain {
-                push_unique(&mut names, link);
-            }
-        }
+        push_answers(&mut names, own());
         if chosen.is_none() {
-            match dns_queries {
-                Queries::None => {}
-                Queries::One(query) => chosen = Some((query.to_string(), NameSource::Dns)),
-                Queries::Several => {
-                    ambiguous = true;
-                    flow.name_source = Some(NameSource::Dns);
-                }
-            }
+            ambiguous = dns_queries.settle(NameSource::Dns, &mut chosen, flow);
         }
         if let Some(nrb_names) = self.nrb.get(&addr) {
             for n in nrb_names {
@@ -297,22 +285,8 @@ impl NameIndex {
         if chosen.is_none() && !ambiguous {
             let others = || self.fresh_candidates(by_addr, start);
             let queries = distinct_queries(others());
-            for r in others() {
-                push_unique(&mut names, &r.query);
-                for link in &r.chain {
-                    push_unique(&mut names, link);
-                }
-            }
-            match queries {
-                Queries::None => {}
-                Queries::One(query) => {
-                    chosen = Some((query.to_string(), NameSource::DnsOtherClient));
-                }
-                Queries::Several => {
-                    ambiguous = true;
-                    flow.name_source = Some(NameSource::DnsOtherClient);
-                }
-            }
+            push_answers(&mut names, others());
+            ambiguous = queries.settle(NameSource::DnsOtherClient, &mut chosen, flow);
         }
         if let Some((name, source)) = chosen {
             flow.server_name = Some(name);
@@ -356,6 +330,29 @@ enum Queries<'a> {
     Several,
 }
 
+impl Queries<'_> {
+    /// What these question names make of `flow`'s name at rung `source`: one names it
+    /// (`chosen`), several make it ambiguous (true, and the rung is its `name_source`).
+    fn settle(
+        self,
+        source: NameSource,
+        chosen: &mut Option<(String, NameSource)>,
+        flow: &mut FlowRecord,
+    ) -> bool {
+        match self {
+            Queries::None => false,
+            Queries::One(query) => {
+                *chosen = Some((query.to_string(), source));
+                false
+            }
+            Queries::Several => {
+                flow.name_source = Some(source);
+                true
+            }
+        }
+    }
+}
+
 /// The distinct question names of `candidates` (newest first).
 fn distinct_queries<'a>(candidates: impl Iterator<Item = &'a Resolution>) -> Queries<'a> {
     let mut first: Option<&'a str> = None;
@@ -367,6 +364,16 @@ fn distinct_queries<'a>(candidates: impl Iterator<Item = &'a Resolution>) -> Que
         }
     }
     first.map_or(Queries::None, Queries::One)
+}
+
+/// Each answer's question name and CNAME chain, into `names` (once each).
+fn push_answers<'a>(names: &mut Vec<String>, answers: impl Iterator<Item = &'a Resolution>) {
+    for r in answers {
+        push_unique(names, &r.query);
+        for link in &r.chain {
+            push_unique(names, link);
+        }
+    }
 }
 
 fn push_unique(names: &mut Vec<String>, name: &str) {
