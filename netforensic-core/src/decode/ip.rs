@@ -56,7 +56,8 @@ const IPV4_FRAGMENTING: u16 = 0x3fff;
 /// or an IPv6 header followed directly by TCP, UDP or ICMPv6. The result is exactly what
 /// [`parse_any`] gives for the same bytes (a test compares the two); anything else is `None`
 /// and goes the general way.
-fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
+#[inline(always)]
+pub(crate) fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
     use super::bytes::{array, be16};
     match bytes.first()? {
         0x45 => {
@@ -124,7 +125,7 @@ fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
 /// lengths that contradict the capture). Kept out of line: inlined, its frame would weigh on
 /// the common path.
 #[inline(never)]
-fn parse_any(bytes: &[u8]) -> Option<IpPacket<'_>> {
+pub(crate) fn parse_any(bytes: &[u8]) -> Option<IpPacket<'_>> {
     match LaxIpSlice::from_slice(bytes) {
         Ok((LaxIpSlice::Ipv4(ipv4), _)) => {
             let header = ipv4.header();
