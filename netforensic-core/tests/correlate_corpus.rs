@@ -257,9 +257,9 @@ fn per_packet_process_as_wireshark_shows_it() {
             let pktap = match decoder.decode(frame.link_type, frame.ts, frame.data) {
                 Decoded::Packet(p) => p.pktap.map(|k| {
                     (
-                        k.pid,
-                        String::from_utf8_lossy(k.comm).into_owned(),
-                        k.effective_pid,
+                        k.pid(),
+                        String::from_utf8_lossy(k.comm()).into_owned(),
+                        k.effective_pid(),
                     )
                 }),
                 _ => None,

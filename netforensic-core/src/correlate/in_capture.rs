@@ -198,12 +198,13 @@ impl InCaptureEvidence {
 
     fn observe_pktap(&mut self, touch: &FlowTouch, info: &PktapInfo<'_>) -> bool {
         // pid -1 (or any negative value) means the kernel did not know the process.
-        let Ok(pid) = u32::try_from(info.pid) else {
+        let Ok(pid) = u32::try_from(info.pid()) else {
             return false;
         };
-        let direction = if info.flags & PTH_FLAG_DIR_OUT != 0 {
+        let flags = info.flags();
+        let direction = if flags & PTH_FLAG_DIR_OUT != 0 {
             Some(Direction::Outbound)
-        } else if info.flags & PTH_FLAG_DIR_IN != 0 {
+        } else if flags & PTH_FLAG_DIR_IN != 0 {
             Some(Direction::Inbound)
         } else {
             None
@@ -217,11 +218,11 @@ impl InCaptureEvidence {
             return true;
         }
         let mut claim = ProcessClaim::new(InCaptureSource::Pktap, pid);
-        claim.name = text(info.comm);
-        if let Ok(epid) = u32::try_from(info.effective_pid) {
+        claim.name = text(info.comm());
+        if let Ok(epid) = u32::try_from(info.effective_pid()) {
             if epid != pid {
                 claim.effective_pid = Some(epid);
-                claim.effective_name = text(info.effective_comm);
+                claim.effective_name = text(info.effective_comm());
             }
         }
         target.push_unique(PendingClaim::Resolved(claim));
@@ -463,6 +464,7 @@ fn split_same_process_both_ends(orig: &mut SideEvidence, resp: &mut SideEvidence
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::TestHeader;
     use crate::flow::Proto;
     use std::net::Ipv4Addr;
 
@@ -560,7 +562,7 @@ mod tests {
     #[test]
     fn pktap_effective_process_is_not_a_conflict() {
         let mut ev = InCaptureEvidence::new();
-        let daemon = PktapInfo {
+        let daemon = TestHeader {
             pid: 100,
             comm: b"nsurlsessiond\0\0",
             effective_pid: 200,
@@ -570,7 +572,7 @@ mod tests {
             service_class: 0,
             dlt: 1,
         };
-        let app = PktapInfo {
+        let app = TestHeader {
             pid: 200,
             comm: b"Safari",
             effective_pid: -1,
@@ -580,6 +582,9 @@ mod tests {
             service_class: 0,
             dlt: 1,
         };
+        let (daemon, app) = (daemon.bytes(), app.bytes());
+        let daemon = PktapInfo::new(&daemon).unwrap();
+        let app = PktapInfo::new(&app).unwrap();
         ev.observe(&touch(true), None, Some(&daemon));
         ev.observe(&touch(true), None, Some(&app));
         let out = ev.finish(&[]);
@@ -597,7 +602,7 @@ mod tests {
     #[test]
     fn pktap_unknown_pid_is_ignored() {
         let mut ev = InCaptureEvidence::new();
-        let info = PktapInfo {
+        let info = TestHeader {
             pid: -1,
             comm: b"",
             effective_pid: -1,
@@ -607,6 +612,8 @@ mod tests {
             service_class: 0,
             dlt: 1,
         };
+        let info = info.bytes();
+        let info = PktapInfo::new(&info).unwrap();
         ev.observe(&touch(true), None, Some(&info));
         assert!(ev.finish(&[]).flows.is_empty());
     }

@@ -15,6 +15,8 @@ mod link;
 mod loopback;
 mod nflog;
 mod pktap;
+#[cfg(test)]
+pub(crate) use pktap::TestHeader;
 mod ppp;
 mod sll;
 mod teredo;
@@ -164,21 +166,65 @@ pub enum Tunnel {
     Teredo,
 }
 
-/// Apple PKTAP header fields (LINKTYPE_PKTAP 149/258): the process that owned the packet.
+/// Apple PKTAP header (LINKTYPE_PKTAP 149/258): the process that owned the packet. A view of
+/// the header's bytes, its fields read when asked for: every packet carries this through the
+/// pipeline, and a slice is 16 bytes where the fields took 72 (copied per packet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PktapInfo<'a> {
-    pub pid: i32,
+    /// At least the 108 bytes that hold every field below.
+    header: &'a [u8],
+}
+
+impl<'a> PktapInfo<'a> {
+    /// The header's fields over `header`; `None` if it is too short to hold them all.
+    pub fn new(header: &'a [u8]) -> Option<Self> {
+        (header.len() >= pktap::MIN_HEADER_LEN).then_some(PktapInfo { header })
+    }
+
+    /// The header's bytes (as far as the fields go), for moving it elsewhere.
+    pub fn header(&self) -> &'a [u8] {
+        self.header
+    }
+
+    /// `pth_pid`: the process that owned the socket (negative: unknown).
+    pub fn pid(&self) -> i32 {
+        pktap::field_i32(self.header, pktap::field::PID)
+    }
+
     /// `pth_comm`, NUL-trimmed raw bytes (attacker-controlled: escape before display).
-    pub comm: &'a [u8],
-    pub effective_pid: i32,
-    pub effective_comm: &'a [u8],
-    /// PTH_FLAG_DIR_IN / OUT bits.
-    pub flags: u32,
-    pub interface: &'a [u8],
+    pub fn comm(&self) -> &'a [u8] {
+        pktap::field_text(self.header, pktap::field::COMM)
+    }
+
+    /// `pth_epid`: the process the owner acted for (negative: none).
+    pub fn effective_pid(&self) -> i32 {
+        pktap::field_i32(self.header, pktap::field::EPID)
+    }
+
+    /// `pth_ecomm`, NUL-trimmed raw bytes.
+    pub fn effective_comm(&self) -> &'a [u8] {
+        pktap::field_text(self.header, pktap::field::ECOMM)
+    }
+
+    /// `pth_flags`: PTH_FLAG_DIR_IN / OUT bits.
+    pub fn flags(&self) -> u32 {
+        pktap::field_i32(self.header, pktap::field::FLAGS) as u32
+    }
+
+    /// `pth_ifname`, NUL-trimmed raw bytes.
+    pub fn interface(&self) -> &'a [u8] {
+        pktap::field_text(self.header, pktap::field::IFNAME)
+    }
+
     /// `pth_svc`: the socket's service class (background, video, voice, ...).
-    pub service_class: u32,
+    pub fn service_class(&self) -> u32 {
+        pktap::field_i32(self.header, pktap::field::SVC) as u32
+    }
+
     /// `pth_dlt`: link type of the wrapped frame.
-    pub dlt: u32,
+    pub fn dlt(&self) -> u32 {
+        pktap::field_i32(self.header, pktap::field::DLT) as u32
+    }
 }
 
 /// A decoded IP packet, ready for the flow table.

@@ -9,11 +9,11 @@ use crate::capture::LinkType;
 
 /// The shortest header that holds every field we read (up to `pth_ecomm`), as older macOS
 /// versions write it; newer ones append flow id, protocol, timestamp and UUIDs.
-pub(crate) const MIN_HEADER_LEN: usize = 108;
+pub const MIN_HEADER_LEN: usize = 108;
 /// `pth_type_next` value for "a packet follows".
 const RECORD_TYPE_PACKET: u32 = 1;
 /// Byte offsets of the fields (`char` arrays: interface name 24, command names 17 bytes).
-mod field {
+pub(crate) mod field {
     use std::ops::Range;
     pub const LENGTH: usize = 0;
     pub const TYPE_NEXT: usize = 4;
@@ -38,17 +38,56 @@ pub(crate) fn decode(frame: &[u8]) -> Option<(PktapInfo<'_>, LinkType, &[u8])> {
         return None;
     }
     let dlt = le32(frame, field::DLT)?;
-    let info = PktapInfo {
-        pid: le32(frame, field::PID)? as i32,
-        comm: c_string(frame.get(field::COMM)?),
-        effective_pid: le32(frame, field::EPID)? as i32,
-        effective_comm: c_string(frame.get(field::ECOMM)?),
-        flags: le32(frame, field::FLAGS)?,
-        interface: c_string(frame.get(field::IFNAME)?),
-        service_class: le32(frame, field::SVC)?,
-        dlt,
-    };
+    let info = PktapInfo::new(frame.get(..MIN_HEADER_LEN)?)?;
     Some((info, LinkType(dlt), frame.get(length..)?))
+}
+
+/// The little-endian 32-bit field at `at` of a header of [`MIN_HEADER_LEN`] bytes or more.
+pub(crate) fn field_i32(header: &[u8], at: usize) -> i32 {
+    le32(header, at).unwrap_or(0) as i32
+}
+
+/// The NUL-trimmed `char` array at `range` of a header of [`MIN_HEADER_LEN`] bytes or more.
+pub(crate) fn field_text(header: &[u8], range: std::ops::Range<usize>) -> &[u8] {
+    header.get(range).map(c_string).unwrap_or_default()
+}
+
+/// A PKTAP header's fields, for building one in tests.
+#[cfg(test)]
+pub(crate) struct TestHeader<'t> {
+    pub pid: i32,
+    pub comm: &'t [u8],
+    pub effective_pid: i32,
+    pub effective_comm: &'t [u8],
+    pub flags: u32,
+    pub interface: &'t [u8],
+    pub service_class: u32,
+    pub dlt: u32,
+}
+
+#[cfg(test)]
+impl TestHeader<'_> {
+    /// The header's bytes (a packet record of [`MIN_HEADER_LEN`] bytes).
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        let mut h = vec![0u8; MIN_HEADER_LEN];
+        let mut put = |at: usize, v: u32| h[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        put(field::LENGTH, MIN_HEADER_LEN as u32);
+        put(field::TYPE_NEXT, RECORD_TYPE_PACKET);
+        put(field::DLT, self.dlt);
+        put(field::FLAGS, self.flags);
+        put(field::PID, self.pid as u32);
+        put(field::SVC, self.service_class);
+        put(field::EPID, self.effective_pid as u32);
+        for (range, text) in [
+            (field::IFNAME, self.interface),
+            (field::COMM, self.comm),
+            (field::ECOMM, self.effective_comm),
+        ] {
+            let n = text.len().min(range.len());
+            h[range.start..range.start + n].copy_from_slice(&text[..n]);
+        }
+        h
+    }
 }
 
 #[cfg(test)]
@@ -78,11 +117,12 @@ mod tests {
         let (info, dlt, inner) = decode(&f).unwrap();
         assert_eq!(dlt, LinkType::ETHERNET);
         assert_eq!(inner, b"ETHERNET...");
-        assert_eq!(info.pid, 512);
-        assert_eq!(info.effective_pid, -1);
-        assert_eq!(info.interface, b"en0");
-        assert_eq!(info.comm, b"");
-        assert_eq!(info.flags, 2);
+        assert_eq!(info.pid(), 512);
+        assert_eq!(info.effective_pid(), -1);
+        assert_eq!(info.interface(), b"en0");
+        assert_eq!(info.comm(), b"");
+        assert_eq!(info.flags(), 2);
+        assert_eq!(info.dlt(), 1);
     }
 
     #[test]

@@ -131,9 +131,12 @@ fn pktap_header_and_inner_packet() {
     assert_eq!((p.src, p.dst), (v4("10.32.4.27"), v4("10.32.100.15")));
     assert_eq!(ports(&p.transport), (63538, 53));
     let info = p.pktap.unwrap();
-    assert_eq!((info.pid, info.effective_pid, info.flags), (512, -1, 2));
     assert_eq!(
-        (info.interface, info.comm, info.dlt),
+        (info.pid(), info.effective_pid(), info.flags()),
+        (512, -1, 2)
+    );
+    assert_eq!(
+        (info.interface(), info.comm(), info.dlt()),
         (&b"en0"[..], &b""[..], 1)
     );
     // The same bytes under the legacy USER2 link type.
