@@ -543,14 +543,42 @@ fn flow_records(
 ) {
     services.sort_by_key(|(id, _)| *id);
     // Sort small keys, not the connections (216 bytes): each connection then moves once more,
-    // into its record, instead of at every step of a sort and of a concatenation.
+    // into its record, instead of at every step of a sort and of a concatenation. A key is
+    // one integer, the first packet time then the connection's place (plain integers sort
+    // in half the instructions of tuples); connections that began at the same time are put
+    // in id order afterwards (rare: runs of equal times are short).
+    let starts: Vec<u64> = parts
+        .iter()
+        .scan(0u64, |next, part| {
+            let start = *next;
+            *next += part.len() as u64;
+            Some(start)
+        })
+        .collect();
+    let place = |at: u64| {
+        let p = starts.partition_point(|s| *s <= at).checked_sub(1)?;
+        let i = usize::try_from(at - starts.get(p)?).ok()?;
+        Some((p, i))
+    };
     let total: usize = parts.iter().map(Vec::len).sum();
-    let mut order: Vec<(Timestamp, u64, usize, usize)> = Vec::with_capacity(total);
-    for (p, part) in parts.iter().enumerate() {
-        order.extend(part.iter().enumerate().map(|(i, c)| (c.ts, c.id, p, i)));
+    let mut order: Vec<u128> = Vec::with_capacity(total);
+    for (part, start) in parts.iter().zip(&starts) {
+        let keys = part.iter().zip(*start..);
+        order.extend(keys.map(|(c, at)| time_then(c.ts, at)));
     }
-    // Unstable is deterministic here: ids (first packet indexes) are unique.
-    order.sort_unstable();
+    // By time only: connections that began at the same time end up side by side, in an
+    // order that the runs' sort by id makes right.
+    order.sort_unstable_by_key(|key| (key >> 64) as u64);
+    let id_at = |key: &u128| {
+        let (p, i) = place(*key as u64)?;
+        Some(parts.get(p)?.get(i)?.id)
+    };
+    for same_time in order.chunk_by_mut(|a, b| a >> 64 == b >> 64) {
+        if same_time.len() > 1 {
+            // Unstable is deterministic here: ids (first packet indexes) are unique.
+            same_time.sort_unstable_by_key(id_at);
+        }
+    }
     // `Option<Connection>` has the size of a connection (niche): taken out in key order.
     let mut slots: Vec<Vec<Option<Connection>>> = parts
         .into_iter()
@@ -561,16 +589,15 @@ fn flow_records(
         *flows = Vec::with_capacity(total);
     }
     flows.reserve(total);
-    for (_, _, p, i) in order {
-        let Some(mut conn) = slots
-            .get_mut(p)
-            .and_then(|part| part.get_mut(i))
-            .and_then(Option::take)
+    let mut service_of = NearbyIds::default();
+    for key in order {
+        let Some(mut conn) =
+            place(key as u64).and_then(|(p, i)| slots.get_mut(p)?.get_mut(i)?.take())
         else {
             continue;
         };
         if conn.service.is_none() {
-            if let Ok(i) = services.binary_search_by_key(&conn.id, |(id, _)| *id) {
+            if let Some(i) = service_of.find(&services, conn.id, |(id, _)| *id) {
                 conn.service = services.get(i).map(|(_, s)| Cow::Borrowed(*s));
             }
         }
@@ -578,21 +605,86 @@ fn flow_records(
     }
 }
 
+/// Looks ids up in a list sorted by id, for lookups that come nearly in id order (connections
+/// by first packet time are nearly in id order: ids are first packet indexes): each search
+/// starts where the last one ended and widens from there, a few steps where a binary search
+/// over the whole list took a dozen.
+#[derive(Default)]
+struct NearbyIds {
+    /// Where the last search ended.
+    at: usize,
+}
+
+impl NearbyIds {
+    /// The index of `id` in `list` (sorted by `key`, keys unique), if it is there.
+    fn find<T>(&mut self, list: &[T], id: u64, key: impl Fn(&T) -> u64) -> Option<usize> {
+        let below = |i: usize| list.get(i).is_some_and(|t| key(t) < id);
+        let place_in = |from: usize, to: usize| {
+            let part = list.get(from..to).unwrap_or_default();
+            from + part.partition_point(|t| key(t) < id)
+        };
+        // `place`: how many keys are below `id`. Widen from the last place by doubling steps
+        // until a probe is on the other side, then search between the last two probes.
+        let start = self.at.min(list.len());
+        let mut step = 1usize;
+        let place = if below(start) {
+            let mut last_below = start;
+            loop {
+                let probe = last_below.saturating_add(step).min(list.len());
+                if !below(probe) {
+                    break place_in(last_below + 1, probe);
+                }
+                last_below = probe;
+                step = step.saturating_mul(2);
+            }
+        } else {
+            let mut first_not_below = start;
+            loop {
+                match first_not_below.checked_sub(step) {
+                    Some(probe) if !below(probe) => first_not_below = probe,
+                    Some(probe) => break place_in(probe + 1, first_not_below),
+                    None => break place_in(0, first_not_below),
+                }
+                step = step.saturating_mul(2);
+            }
+        };
+        self.at = place;
+        list.get(place)
+            .is_some_and(|t| key(t) == id)
+            .then_some(place)
+    }
+}
+
+/// `ts` then `low` as one integer of the same order: the time's sign bit flipped makes its
+/// unsigned order that of the signed times.
+fn time_then(ts: Timestamp, low: u64) -> u128 {
+    let time = (ts.nanos() as u64) ^ (1 << 63);
+    (u128::from(time) << 64) | u128::from(low)
+}
+
 /// Run the naming ladder over `flows` (in parallel: each flow only reads the index).
 fn name_flows(flows: &mut [FlowRecord], index: &NameIndex, mut in_flow: Vec<(u64, InFlowName)>) {
     use rayon::prelude::*;
     in_flow.sort_by_key(|(id, _)| *id);
-    let name_of = |id: u64| {
-        in_flow
-            .binary_search_by_key(&id, |(id, _)| *id)
-            .ok()
-            .and_then(|i| in_flow.get(i))
-            .map(|(_, name)| name)
-    };
+    // Each flow's in-flow name handed to it, moved rather than copied (a connection has at
+    // most one).
+    let (ids, mut names): (Vec<u64>, Vec<Option<InFlowName>>) = in_flow
+        .into_iter()
+        .map(|(id, name)| (id, Some(name)))
+        .unzip();
+    let mut name_of = NearbyIds::default();
+    let own: Vec<Option<InFlowName>> = flows
+        .iter()
+        .map(|flow| {
+            let at = name_of.find(&ids, flow.conn.id, |id| *id)?;
+            names.get_mut(at)?.take()
+        })
+        .collect();
     flows
         .par_iter_mut()
+        .zip(own)
         .with_min_len(1024)
-        .for_each(|flow| index.name(flow, name_of(flow.conn.id)));
+        .for_each(|(flow, name)| index.name(flow, name));
 }
 
 fn add_dns_stats(into: &mut DnsStats, stats: &DnsStats) {
@@ -614,4 +706,76 @@ fn add_evidence_stats(a: &mut InCaptureStats, b: &InCaptureStats) {
     a.flows_dropped += b.flows_dropped;
     a.unresolved_darwin_indexes += b.unresolved_darwin_indexes;
     a.ambiguous_sides += b.ambiguous_sides;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Proto;
+
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |bound| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        }
+    }
+
+    /// Whatever order the lookups come in, a nearby search finds what a binary search finds.
+    #[test]
+    fn nearby_ids_find_what_a_binary_search_finds() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        for len in [0usize, 1, 2, 3, 7, 100, 1000] {
+            let mut ids: Vec<u64> = (0..len).map(|_| next(4 * len as u64 + 4)).collect();
+            ids.push(u64::MAX);
+            ids.sort_unstable();
+            ids.dedup();
+            // Nearly in order (what connections by first packet time give), then any order.
+            let mut lookups: Vec<u64> = (0..3 * len as u64 + 8).collect();
+            for i in 1..lookups.len() {
+                if next(4) == 0 {
+                    lookups.swap(i - 1, i);
+                }
+            }
+            lookups.extend((0..len + 8).map(|_| next(5 * len as u64 + 8)));
+            lookups.extend([u64::MAX, 0, u64::MAX - 1, u64::MAX]);
+            let mut near = NearbyIds::default();
+            for id in lookups {
+                assert_eq!(
+                    near.find(&ids, id, |i| *i),
+                    ids.binary_search(&id).ok(),
+                    "{id} in {len}"
+                );
+            }
+        }
+    }
+
+    /// Records come out by first packet time then id, whatever part (shard) held them,
+    /// with times before 1970 and connections that began at the same time.
+    #[test]
+    fn flow_records_are_ordered_by_time_then_id() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let times = [-5_000_000_000i64, -1, 0, 1, 7, 7_000_000_000, i64::MAX];
+        let mut parts: Vec<Vec<Connection>> = vec![Vec::new(), Vec::new(), Vec::new()];
+        let mut ids: Vec<u64> = (0..300).map(|i| i * 7 + next(7)).collect();
+        ids.push(5 | (1 << 63));
+        for id in ids {
+            let ts = Timestamp(times[next(times.len() as u64) as usize]);
+            let conn =
+                Connection::for_test(id, Proto::Udp, ("10.0.0.1", 1), ("10.0.0.2", 2), ts, ts);
+            parts[next(3) as usize].push(conn);
+        }
+        let mut expected: Vec<(Timestamp, u64)> =
+            parts.iter().flatten().map(|c| (c.ts, c.id)).collect();
+        expected.sort_unstable();
+        let services = vec![(expected[3].1, "dns"), (expected[0].1, "ssl")];
+        let mut flows = Vec::new();
+        flow_records(&Arc::from("x.pcap"), parts, services, &mut flows);
+        let got: Vec<(Timestamp, u64)> = flows.iter().map(|f| (f.conn.ts, f.conn.id)).collect();
+        assert_eq!(got, expected);
+        assert_eq!(flows[3].conn.service.as_deref(), Some("dns"));
+        assert_eq!(flows[0].conn.service.as_deref(), Some("ssl"));
+        assert!(flows[1].conn.service.is_none());
+    }
 }

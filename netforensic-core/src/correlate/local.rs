@@ -121,11 +121,14 @@ impl LocalAddrs {
         !self.nets.is_empty() || !self.addrs.is_empty()
     }
 
+    /// Asked twice per flow: inlined, and with nothing learned (no snapshot, no in-capture
+    /// evidence, no `--local-net`) only loopback is local.
+    #[inline]
     pub fn contains(&self, addr: IpAddr) -> bool {
         let addr = addr.to_canonical();
         addr.is_loopback()
-            || self.addrs.contains(&addr)
-            || self.nets.iter().any(|n| n.contains(addr))
+            || (self.is_known()
+                && (self.addrs.contains(&addr) || self.nets.iter().any(|n| n.contains(addr))))
     }
 }
 

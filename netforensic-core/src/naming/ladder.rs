@@ -42,7 +42,7 @@ pub fn assign_names(
     index.add_name_records(nrb);
     let by_flow: AHashMap<FlowId, &InFlowName> = in_flow.iter().map(|(id, n)| (*id, n)).collect();
     for flow in flows.iter_mut() {
-        let name = by_flow.get(&flow.conn.id).copied();
+        let name = by_flow.get(&flow.conn.id).map(|n| (*n).clone());
         index.name(flow, name);
     }
 }
@@ -248,27 +248,28 @@ impl NameIndex {
         self.resolutions.len()
     }
 
-    /// Name one flow; `in_flow` is the name its client sent inside it, if any.
-    pub fn name(&self, flow: &mut FlowRecord, in_flow: Option<&InFlowName>) {
+    /// Name one flow; `in_flow` is the name its client sent inside it, if any (moved into
+    /// the flow's `server_name`: a copy would be one more allocation, and one more free of
+    /// a string another thread allocated).
+    pub fn name(&self, flow: &mut FlowRecord, in_flow: Option<InFlowName>) {
         let conn = &flow.conn;
         let (client, addr, start) = (conn.orig_h, conn.resp_h, conn.ts);
         // Every answer is in both maps: an address nobody resolved needs no client lookup.
         let by_addr = self.per_addr.get(&addr);
         let by_client = by_addr.and_then(|_| self.per_client.get(&(client, addr)));
-        let own = || self.fresh_candidates(by_client, start);
+        let own = self.fresh_candidates(by_client, start);
         let mut names: Vec<String> = Vec::new();
         let mut chosen: Option<(String, NameSource)> = None;
         let mut ambiguous = false;
 
         if let Some(name) = in_flow {
-            chosen = Some((name.name.clone(), name.source));
             push_unique(&mut names, &name.name);
+            chosen = Some((name.name, name.source));
             if flow.conn.service.is_none() {
                 flow.conn.service = Some(Cow::Borrowed(name.service));
             }
         }
-        let dns_queries = distinct_queries(own());
-        push_answers(&mut names, own());
+        let dns_queries = push_answers(&mut names, own);
         if chosen.is_none() {
             ambiguous = dns_queries.settle(NameSource::Dns, &mut chosen, flow);
         }
@@ -283,9 +284,8 @@ impl NameIndex {
             }
         }
         if chosen.is_none() && !ambiguous {
-            let others = || self.fresh_candidates(by_addr, start);
-            let queries = distinct_queries(others());
-            push_answers(&mut names, others());
+            let others = self.fresh_candidates(by_addr, start);
+            let queries = push_answers(&mut names, others);
             ambiguous = queries.settle(NameSource::DnsOtherClient, &mut chosen, flow);
         }
         if let Some((name, source)) = chosen {
@@ -297,8 +297,8 @@ impl NameIndex {
     }
 
     /// Answers of `group` (ordered by ts) received at or before `start`, newest first: the
-    /// newest always, and every other one still fresh at `start`. An iterator (walked twice
-    /// by its callers) rather than a list: naming a flow allocates nothing for it.
+    /// newest always, and every other one still fresh at `start`. An iterator rather than a
+    /// list: naming a flow allocates nothing for it.
     fn fresh_candidates<'s>(
         &'s self,
         group: Option<&'s Group>,
@@ -353,27 +353,26 @@ impl Queries<'_> {
     }
 }
 
-/// The distinct question names of `candidates` (newest first).
-fn distinct_queries<'a>(candidates: impl Iterator<Item = &'a Resolution>) -> Queries<'a> {
-    let mut first: Option<&'a str> = None;
-    for r in candidates {
-        match first {
-            None => first = Some(&r.query),
-            Some(query) if !query.eq_ignore_ascii_case(&r.query) => return Queries::Several,
-            Some(_) => {}
-        }
-    }
-    first.map_or(Queries::None, Queries::One)
-}
-
-/// Each answer's question name and CNAME chain, into `names` (once each).
-fn push_answers<'a>(names: &mut Vec<String>, answers: impl Iterator<Item = &'a Resolution>) {
+/// Each answer's question name and CNAME chain, into `names` (once each); returns their
+/// distinct question names (`answers` newest first). One walk for both: each walk looks the
+/// candidates up again.
+fn push_answers<'a>(
+    names: &mut Vec<String>,
+    answers: impl Iterator<Item = &'a Resolution>,
+) -> Queries<'a> {
+    let mut queries = Queries::None;
     for r in answers {
+        queries = match queries {
+            Queries::None => Queries::One(&r.query),
+            Queries::One(query) if !query.eq_ignore_ascii_case(&r.query) => Queries::Several,
+            same => same,
+        };
         push_unique(names, &r.query);
         for link in &r.chain {
             push_unique(names, link);
         }
     }
+    queries
 }
 
 fn push_unique(names: &mut Vec<String>, name: &str) {
