@@ -5,6 +5,9 @@ use std::net::IpAddr;
 
 /// Direction-free 5-tuple. For two-way traffic the endpoints are ordered, so both
 /// directions find the same entry; one-way ICMP messages keep their direction, as in Zeek.
+/// The key holds the whole identity (both endpoints, each address's family, the protocol):
+/// a live connection keeps only which endpoint is its originator ([`Side`]), not a second
+/// copy of the addresses.
 ///
 /// Addresses are kept as plain integers and hashed in three words: the key is looked up for
 /// every packet, and hashing `IpAddr` field by field (discriminant, length, bytes, ports)
@@ -19,15 +22,26 @@ pub struct FlowKey {
     hi_port: u16,
     /// IP protocol number (1 and 58 are distinct).
     proto: u8,
-    /// [`ONE_WAY`] and [`IPV6`] bits.
+    /// [`ONE_WAY`], [`LO_V6`] and [`HI_V6`] bits.
     flags: u8,
 }
 
 /// The key of a one-way ICMP message.
 const ONE_WAY: u8 = 1;
-/// IPv6 endpoints: an IPv4 address and an IPv6 address with the same low bits
-/// (`::a.b.c.d`) are different endpoints.
-const IPV6: u8 = 2;
+/// The first (`LO_V6`) or second (`HI_V6`) endpoint's address is IPv6: an IPv4 address and
+/// an IPv6 address with the same low bits (`::a.b.c.d`) are different endpoints.
+const LO_V6: u8 = 2;
+const HI_V6: u8 = 4;
+
+/// Which of a key's two endpoints sent a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The key's first endpoint.
+    First,
+    Second,
+    /// Both endpoints are the same address and port: the packet is from either.
+    Both,
+}
 
 /// An address (IPv4 in the low 32 bits) as two `u64` halves, high half first, so that
 /// `(addr, port)` tuples order endpoints by address, then port.
@@ -39,7 +53,19 @@ fn addr_halves(addr: IpAddr) -> [u64; 2] {
     [(bits >> 64) as u64, bits as u64]
 }
 
+/// The address back from its halves.
+fn addr_of(halves: [u64; 2], v6: bool) -> IpAddr {
+    let bits = u128::from(halves[0]) << 64 | u128::from(halves[1]);
+    if v6 {
+        IpAddr::V6(bits.into())
+    } else {
+        // Only IPv4 addresses are stored without the flag, so the high bits are zero.
+        IpAddr::V4((bits as u32).into())
+    }
+}
+
 impl FlowKey {
+    #[cfg(test)]
     pub fn new(
         proto: u8,
         src: IpAddr,
@@ -48,22 +74,66 @@ impl FlowKey {
         dst_port: u16,
         one_way: bool,
     ) -> Self {
-        let a = (addr_halves(src), src_port);
-        let b = (addr_halves(dst), dst_port);
-        let ((lo_addr, lo_port), (hi_addr, hi_port)) =
-            if one_way || a <= b { (a, b) } else { (b, a) };
+        FlowKey::of_packet(proto, src, src_port, dst, dst_port, one_way).0
+    }
+
+    /// The key of a packet from `src` to `dst`, and which of its endpoints sent it.
+    pub fn of_packet(
+        proto: u8,
+        src: IpAddr,
+        src_port: u16,
+        dst: IpAddr,
+        dst_port: u16,
+        one_way: bool,
+    ) -> (Self, Side) {
+        let a = (addr_halves(src), src_port, src.is_ipv6());
+        let b = (addr_halves(dst), dst_port, dst.is_ipv6());
+        let side = if a == b {
+            Side::Both
+        } else if one_way || a <= b {
+            Side::First
+        } else {
+            Side::Second
+        };
+        let ((lo_addr, lo_port, lo_v6), (hi_addr, hi_port, hi_v6)) = match side {
+            Side::Second => (b, a),
+            Side::First | Side::Both => (a, b),
+        };
         let mut flags = if one_way { ONE_WAY } else { 0 };
-        if src.is_ipv6() || dst.is_ipv6() {
-            flags |= IPV6;
+        if lo_v6 {
+            flags |= LO_V6;
         }
-        FlowKey {
+        if hi_v6 {
+            flags |= HI_V6;
+        }
+        let key = FlowKey {
             lo_addr,
             hi_addr,
             lo_port,
             hi_port,
             proto,
             flags,
-        }
+        };
+        (key, side)
+    }
+
+    /// IP protocol number.
+    pub fn proto(&self) -> u8 {
+        self.proto
+    }
+
+    /// The key of a one-way ICMP message.
+    pub fn one_way(&self) -> bool {
+        self.flags & ONE_WAY != 0
+    }
+
+    /// The first endpoint's address and port.
+    pub fn first(&self) -> (IpAddr, u16) {
+        (addr_of(self.lo_addr, self.flags & LO_V6 != 0), self.lo_port)
+    }
+
+    pub fn second(&self) -> (IpAddr, u16) {
+        (addr_of(self.hi_addr, self.flags & HI_V6 != 0), self.hi_port)
     }
 }
 

@@ -3,7 +3,7 @@
 //! its counters and protocol state, and turns finished connections into [`Connection`]s.
 
 use super::history::History;
-use super::key::FlowKey;
+use super::key::{FlowKey, Side};
 use super::tcp::{Segment, TcpConn};
 use super::{community_id, icmp, ports, uid};
 use super::{ConnState, Connection, FlowConfig, FlowId, FlowTouch, Proto};
@@ -81,10 +81,10 @@ impl<S: ConnSlot> LiveMap<S> {
         self.map.iter()
     }
 
-    fn remove(&mut self, key: &FlowKey) -> Option<LiveConn<S>> {
-        let mut conn = self.map.remove(key)?;
+    fn remove(&mut self, key: &FlowKey) -> Option<(FlowKey, LiveConn<S>)> {
+        let (key, mut conn) = self.map.remove_entry(key)?;
         set_aside(&mut self.ended, &mut conn);
-        Some(conn)
+        Some((key, conn))
     }
 }
 
@@ -114,40 +114,59 @@ pub struct FlowStats {
     pub evicted: u64,
 }
 
-/// A pending Zeek timer that ends the connection at a fixed capture time.
+/// A pending Zeek timer that ends the connection at a fixed capture time
+/// ([`LiveConn::deadline_at`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Deadline {
+    None,
     /// `AttemptTimer`: ends the connection if it is still an unanswered SYN.
-    Attempt(Timestamp),
+    Attempt,
     /// The delete timer after a complete close or reset.
-    Close(Timestamp),
+    Close,
 }
 
-/// Per-protocol state.
+/// Which of the configured inactivity timeouts is in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inactivity {
+    Udp,
+    Icmp,
+    Tcp,
+}
+
+impl Inactivity {
+    fn nanos(self, config: &FlowConfig) -> i64 {
+        match self {
+            Inactivity::Udp => config.udp_inactivity,
+            Inactivity::Icmp => config.icmp_inactivity,
+            Inactivity::Tcp => config.tcp_inactivity,
+        }
+    }
+}
+
+/// Per-protocol state. UDP and ICMP count payload bytes per direction; a side that has not
+/// sent yet (Zeek's `request_len < 0`) is marked in [`LiveConn::sent`], not with an
+/// `Option` here (which would take 16 bytes more in every entry).
 #[derive(Clone, Debug)]
 enum ProtoState {
     Tcp(Box<TcpConn>),
-    /// Payload bytes per direction, `None` until that side sent (Zeek's `request_len < 0`).
-    Udp {
-        orig: Option<u64>,
-        resp: Option<u64>,
-    },
-    Icmp {
-        v6: bool,
-        one_way: bool,
-        orig: Option<u64>,
-        resp: Option<u64>,
-    },
+    Udp { orig: u64, resp: u64 },
+    Icmp { orig: u64, resp: u64 },
 }
 
+/// [`LiveConn::sent`] bits: the originator, the responder has sent (UDP and ICMP).
+const ORIG_SENT: u8 = 1;
+const RESP_SENT: u8 = 2;
+
 /// A connection still in the table.
+///
+/// Every packet reads most of the entry, and entries are looked up all over the table: the
+/// fewer bytes (and cache lines) an entry spans, the fewer misses per packet and the less
+/// memory. So the entry keeps nothing its key or the configuration already says: the
+/// endpoints are the key's ([`LiveConn::orig_first`] tells which is the originator), the
+/// timeouts the configuration's ([`Inactivity`], [`LiveConn::dns_timer`]), and flags are
+/// bytes rather than `Option`s of words.
 struct LiveConn<S> {
     id: FlowId,
-    proto: Proto,
-    orig_h: IpAddr,
-    orig_p: u16,
-    resp_h: IpAddr,
-    resp_p: u16,
     start: Timestamp,
     last: Timestamp,
     orig_pkts: u64,
@@ -155,23 +174,29 @@ struct LiveConn<S> {
     resp_pkts: u64,
     resp_ip_bytes: u64,
     history: History,
-    /// Inactivity timeout in force (nanoseconds).
-    inactivity: i64,
     /// Capture time (nanoseconds) before which no timer can end the connection nor fire:
     /// a lower bound of its earliest timer, so checking a connection that is not due is
     /// one compare. A packet only raises the timers' times, except in the cases that
     /// lower this bound where they happen (a timestamp going back, a new timeout or
     /// deadline); `i64::MIN` until first computed.
     wake: i64,
-    /// Zeek's DNS analyzer expiry period, for UDP DNS connections (nanoseconds).
-    dns_session_timeout: Option<i64>,
-    /// Zeek's DNS analyzer runs on this UDP connection and has not yet seen a message: if
-    /// the first one comes from the originator and is a response, it flips the roles.
-    dns_first_message_pending: bool,
-    deadline: Option<Deadline>,
+    /// When [`LiveConn::deadline`] ends the connection (meaningless without a deadline).
+    deadline_at: Timestamp,
     state: ProtoState,
     /// The owner's state for this connection.
     slot: S,
+    /// The originator is the key's first endpoint (else its second).
+    orig_first: bool,
+    inactivity: Inactivity,
+    /// Zeek's DNS analyzer's expiry timer runs (UDP DNS connections), every
+    /// [`FlowConfig::dns_session_timeout`].
+    dns_timer: bool,
+    /// Zeek's DNS analyzer runs on this UDP connection and has not yet seen a message: if
+    /// the first one comes from the originator and is a response, it flips the roles.
+    dns_first_message_pending: bool,
+    deadline: Deadline,
+    /// [`ORIG_SENT`] and [`RESP_SENT`] bits.
+    sent: u8,
 }
 
 /// The transport fields that identify a packet's connection.
@@ -323,7 +348,7 @@ impl<S: ConnSlot> FlowTable<S> {
         self.live
             .iter()
             .filter(move |(_, conn)| conn.start < before)
-            .map(|(_, conn)| (conn.start, [conn.orig_h, conn.resp_h]))
+            .map(|(key, conn)| (conn.start, [key.first().0, key.second().0]))
     }
 
     /// Account one decoded packet; `None` when it belongs to no tracked protocol. A new
@@ -357,7 +382,7 @@ impl<S: ConnSlot> FlowTable<S> {
             self.now = ts;
         }
         let now = self.now;
-        let key = FlowKey::new(
+        let (key, side) = FlowKey::of_packet(
             tuple.ip_proto,
             packet.src,
             tuple.src_port,
@@ -379,7 +404,7 @@ impl<S: ConnSlot> FlowTable<S> {
         let (conn, created) = match self.live.map.entry(key) {
             Entry::Occupied(entry) => {
                 let conn = entry.into_mut();
-                let mut replace = conn.timed_out(now);
+                let mut replace = conn.timed_out(now, config);
                 if !replace {
                     if let (Transport::Tcp { flags, seq, .. }, ProtoState::Tcp(tcp)) =
                         (&packet.transport, &conn.state)
@@ -389,58 +414,45 @@ impl<S: ConnSlot> FlowTable<S> {
                 }
                 if replace {
                     // The new connection takes the old one's place in the map.
-                    let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
+                    let fresh = Self::new_conn(&mut self.stats, new_id, ts, packet, &tuple, side);
                     let mut old = std::mem::replace(conn, fresh);
                     set_aside(&mut self.live.ended, &mut old);
-                    self.finished.push(old.take_connection());
+                    self.finished.push(old.take_connection(&key));
                 }
                 (conn, replace)
             }
             Entry::Vacant(entry) => {
-                let fresh = Self::new_conn(config, &mut self.stats, new_id, ts, packet, &tuple);
+                let fresh = Self::new_conn(&mut self.stats, new_id, ts, packet, &tuple, side);
                 (entry.insert(fresh), true)
             }
         };
-        conn.update(ts, packet, tuple.src_port, config);
-        let touch = conn.touch(packet, tuple.src_port, created);
+        let is_orig = conn.is_orig(side);
+        conn.update(&key, is_orig, ts, packet, config);
+        let touch = conn.touch(&key, is_orig, created);
         Some((touch, &mut conn.slot))
     }
 
     fn new_conn(
-        config: &FlowConfig,
         stats: &mut FlowStats,
         id: FlowId,
         ts: Timestamp,
         packet: &Packet<'_>,
         tuple: &Tuple,
+        side: Side,
     ) -> LiveConn<S> {
         stats.connections = stats.connections.saturating_add(1);
-        let state = match packet.transport {
-            Transport::Tcp { .. } => ProtoState::Tcp(Box::default()),
-            Transport::Icmp { v6, .. } => ProtoState::Icmp {
-                v6,
-                one_way: tuple.one_way,
-                orig: None,
-                resp: None,
-            },
-            _ => ProtoState::Udp {
-                orig: None,
-                resp: None,
-            },
+        let state = match tuple.proto {
+            Proto::Tcp => ProtoState::Tcp(Box::default()),
+            Proto::Icmp => ProtoState::Icmp { orig: 0, resp: 0 },
+            Proto::Udp => ProtoState::Udp { orig: 0, resp: 0 },
         };
         let inactivity = match tuple.proto {
             // Zeek gives TCP the UDP timeout until the handshake phase is over.
-            Proto::Tcp | Proto::Udp => config.udp_inactivity,
-            Proto::Icmp => config.icmp_inactivity,
+            Proto::Tcp | Proto::Udp => Inactivity::Udp,
+            Proto::Icmp => Inactivity::Icmp,
         };
-        let dns_session_timeout = (tuple.proto == Proto::Udp).then_some(config.dns_session_timeout);
         let mut conn = LiveConn {
             id,
-            proto: tuple.proto,
-            orig_h: packet.src,
-            orig_p: tuple.src_port,
-            resp_h: packet.dst,
-            resp_p: tuple.dst_port,
             start: ts,
             last: ts,
             orig_pkts: 0,
@@ -448,24 +460,30 @@ impl<S: ConnSlot> FlowTable<S> {
             resp_pkts: 0,
             resp_ip_bytes: 0,
             history: History::default(),
-            inactivity,
             wake: i64::MIN,
-            dns_session_timeout,
-            dns_first_message_pending: false,
-            deadline: None,
+            deadline_at: Timestamp(i64::MIN),
             state,
             slot: S::default(),
+            // The first packet's sender is the originator: the key's first endpoint unless
+            // the key ordered it second.
+            orig_first: side != Side::Second,
+            inactivity,
+            dns_timer: false,
+            dns_first_message_pending: false,
+            deadline: Deadline::None,
+            sent: 0,
         };
+        let mut resp_port = tuple.dst_port;
         if wants_flip(&packet.transport, tuple.src_port, tuple.dst_port)
             && !is_broadcast(packet.dst)
         {
             conn.flip_roles();
+            resp_port = tuple.src_port;
         }
         // The DNS analyzer is chosen by the responder port, after orientation.
-        if ports::is_dns_udp_port(conn.resp_p) {
-            conn.dns_first_message_pending = tuple.proto == Proto::Udp;
-        } else {
-            conn.dns_session_timeout = None;
+        if tuple.proto == Proto::Udp && ports::is_dns_udp_port(resp_port) {
+            conn.dns_first_message_pending = true;
+            conn.dns_timer = true;
         }
         conn
     }
@@ -477,15 +495,11 @@ impl<S: ConnSlot> FlowTable<S> {
         by_age.sort_unstable_by_key(|(last, id, _)| (*last, *id));
         let count = (self.config.max_live_flows / 8).max(1);
         for (_, _, key) in by_age.into_iter().take(count) {
-            if let Some(conn) = self.live.remove(&key) {
+            if let Some((key, mut conn)) = self.live.remove(&key) {
                 self.stats.evicted = self.stats.evicted.saturating_add(1);
-                self.finish_conn(conn);
+                self.finished.push(conn.take_connection(&key));
             }
         }
-    }
-
-    fn finish_conn(&mut self, mut conn: LiveConn<S>) {
-        self.finished.push(conn.take_connection());
     }
 
     /// Finish connections whose timers ran out by capture time `now`, moving them to `out`
@@ -508,12 +522,13 @@ impl<S: ConnSlot> FlowTable<S> {
             // One pass: an expired connection becomes a `Connection` where it lies, while the
             // scan has its entry in cache, instead of being listed, looked up again and moved
             // out of the map.
-            self.live.map.retain(|_, conn| {
-                if !conn.timed_out(now) {
+            let config = &self.config;
+            self.live.map.retain(|key, conn| {
+                if !conn.timed_out(now, config) {
                     return true;
                 }
                 set_aside(ended, conn);
-                out.push(conn.take_connection());
+                out.push(conn.take_connection(key));
                 false
             });
             self.last_scan_ended = out.len() - first_out;
@@ -555,39 +570,67 @@ impl<S: ConnSlot> FlowTable<S> {
         let LiveMap { map, mut ended } = self.live;
         out.reserve(self.finished.len() + map.len());
         out.append(&mut self.finished);
-        out.extend(map.into_values().map(|mut conn| {
+        out.extend(map.into_iter().map(|(key, mut conn)| {
             set_aside(&mut ended, &mut conn);
-            conn.take_connection()
+            conn.take_connection(&key)
         }));
         ended
     }
 }
 
 impl<S> LiveConn<S> {
+    fn proto(&self) -> Proto {
+        match self.state {
+            ProtoState::Tcp(_) => Proto::Tcp,
+            ProtoState::Udp { .. } => Proto::Udp,
+            ProtoState::Icmp { .. } => Proto::Icmp,
+        }
+    }
+
+    /// The originator's and the responder's address and port.
+    fn endpoints(&self, key: &FlowKey) -> ((IpAddr, u16), (IpAddr, u16)) {
+        if self.orig_first {
+            (key.first(), key.second())
+        } else {
+            (key.second(), key.first())
+        }
+    }
+
+    /// Did the originator send a packet from `side` of the key (as Zeek compares the
+    /// packet's source address and port with the originator's)?
+    #[inline]
+    fn is_orig(&self, side: Side) -> bool {
+        match side {
+            Side::First => self.orig_first,
+            Side::Second => !self.orig_first,
+            Side::Both => true,
+        }
+    }
+
     /// What the packet just accounted did, for payload inspectors.
-    fn touch(&self, packet: &Packet<'_>, src_port: u16, created: bool) -> FlowTouch {
+    fn touch(&self, key: &FlowKey, is_orig: bool, created: bool) -> FlowTouch {
+        let ((orig_h, orig_p), (resp_h, resp_p)) = self.endpoints(key);
         FlowTouch {
             id: self.id,
-            from_orig: packet.src == self.orig_h && src_port == self.orig_p,
+            from_orig: is_orig,
             created,
-            proto: self.proto,
-            orig_h: self.orig_h,
-            orig_p: self.orig_p,
-            resp_h: self.resp_h,
-            resp_p: self.resp_p,
+            proto: self.proto(),
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
         }
     }
 
     /// Zeek's `FlipRoles` on a connection.
     fn flip_roles(&mut self) {
-        std::mem::swap(&mut self.orig_h, &mut self.resp_h);
-        std::mem::swap(&mut self.orig_p, &mut self.resp_p);
-        std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
-        std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+        self.flip_addresses_only();
         match &mut self.state {
             ProtoState::Tcp(tcp) => tcp.flip(),
-            ProtoState::Udp { orig, resp } | ProtoState::Icmp { orig, resp, .. } => {
-                std::mem::swap(orig, resp)
+            ProtoState::Udp { orig, resp } | ProtoState::Icmp { orig, resp } => {
+                std::mem::swap(orig, resp);
+                let sent = self.sent;
+                self.sent = (sent & ORIG_SENT) << 1 | (sent & RESP_SENT) >> 1;
             }
         }
         self.history.add(b'^');
@@ -596,19 +639,21 @@ impl<S> LiveConn<S> {
     /// Have the connection's timers removed it by capture time `now`? Checked for every
     /// packet and on every table scan, so a connection that is not due costs one compare.
     #[inline]
-    fn timed_out(&mut self, now: Timestamp) -> bool {
-        now.nanos() >= self.wake && self.timers_due(now)
+    fn timed_out(&mut self, now: Timestamp, config: &FlowConfig) -> bool {
+        now.nanos() >= self.wake && self.timers_due(now, config)
     }
 
     /// [`LiveConn::timed_out`] past the `wake` bound: runs the timers, and when none ends
     /// the connection, sets `wake` to the earliest time one can.
-    fn timers_due(&mut self, now: Timestamp) -> bool {
-        if now.nanos_since(self.last) >= self.inactivity {
+    fn timers_due(&mut self, now: Timestamp, config: &FlowConfig) -> bool {
+        let inactivity = self.inactivity.nanos(config);
+        if now.nanos_since(self.last) >= inactivity {
             return true;
         }
         // `now - last < inactivity` above, so `now` is before this (saturating) sum.
-        let mut wake = self.last.nanos().saturating_add(self.inactivity);
-        if let Some(period) = self.dns_session_timeout {
+        let mut wake = self.last.nanos().saturating_add(inactivity);
+        if self.dns_timer {
+            let period = config.dns_session_timeout;
             // The DNS analyzer's timer ticks every `period` from the connection's start and
             // ends it at the first tick that finds it idle for `period` minus one second.
             let idle = period.saturating_sub(Timestamp::NANOS_PER_SEC);
@@ -631,33 +676,40 @@ impl<S> LiveConn<S> {
                 wake = wake.min(tick);
             }
         }
+        let at = self.deadline_at;
         match self.deadline {
-            Some(Deadline::Close(at)) => {
+            Deadline::Close => {
                 if now >= at {
                     return true;
                 }
                 wake = wake.min(at.nanos());
             }
-            Some(Deadline::Attempt(at)) if now >= at => {
+            Deadline::Attempt if now >= at => {
                 let unanswered =
                     matches!(&self.state, ProtoState::Tcp(t) if t.is_unanswered_attempt());
                 if unanswered {
                     return true;
                 }
-                self.deadline = None; // the timer fired and found an answer
+                self.deadline = Deadline::None; // the timer fired and found an answer
             }
-            Some(Deadline::Attempt(at)) => wake = wake.min(at.nanos()),
-            None => {}
+            Deadline::Attempt => wake = wake.min(at.nanos()),
+            Deadline::None => {}
         }
         self.wake = wake;
         false
     }
 
-    /// Account one packet of this connection.
-    fn update(&mut self, ts: Timestamp, packet: &Packet<'_>, src_port: u16, config: &FlowConfig) {
-        // Zeek decides the direction before processing; a flip inside TCP processing does
-        // not change how this packet is counted (ConnSize gets the stale `is_orig`).
-        let is_orig = packet.src == self.orig_h && src_port == self.orig_p;
+    /// Account one packet of this connection (of key `key`), sent by the originator if
+    /// `is_orig`. Zeek decides the direction before processing; a flip inside TCP processing
+    /// does not change how this packet is counted (ConnSize gets the stale `is_orig`).
+    fn update(
+        &mut self,
+        key: &FlowKey,
+        is_orig: bool,
+        ts: Timestamp,
+        packet: &Packet<'_>,
+        config: &FlowConfig,
+    ) {
         let mut dns_flip = false;
         // By reference: copying the whole `Transport` for the match cost as much as the
         // fields it reads.
@@ -703,17 +755,19 @@ impl<S> LiveConn<S> {
                     self.flip_addresses_only();
                 }
                 if fx.handshake_done {
-                    self.inactivity = config.tcp_inactivity;
+                    self.inactivity = Inactivity::Tcp;
                     self.wake = i64::MIN; // the new timeout may be shorter
                 }
                 if fx.attempt_started {
                     let at = ts.saturating_add_nanos(config.tcp_attempt_delay);
-                    self.deadline = Some(Deadline::Attempt(at));
+                    self.deadline = Deadline::Attempt;
+                    self.deadline_at = at;
                     self.wake = self.wake.min(at.nanos());
                 }
                 if fx.close_complete {
                     let at = self.last.saturating_add_nanos(config.tcp_close_delay);
-                    self.deadline = Some(Deadline::Close(at));
+                    self.deadline = Deadline::Close;
+                    self.deadline_at = at;
                     self.wake = self.wake.min(at.nanos());
                 }
             }
@@ -726,8 +780,13 @@ impl<S> LiveConn<S> {
                 },
             ) => {
                 set_last(&mut self.last, &mut self.wake, ts);
-                let side = if is_orig { orig } else { resp };
-                *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
+                let (side, bit) = if is_orig {
+                    (orig, ORIG_SENT)
+                } else {
+                    (resp, RESP_SENT)
+                };
+                *side = side.saturating_add(u64::from(payload_len));
+                self.sent |= bit;
                 if is_orig {
                     self.history.check(0x1, b'D');
                 } else {
@@ -735,13 +794,20 @@ impl<S> LiveConn<S> {
                 }
                 if self.dns_first_message_pending && payload.len() >= DNS_HEADER_LEN {
                     self.dns_first_message_pending = false;
-                    dns_flip = is_orig && is_dns_response(payload) && !self.resp_h.is_multicast();
+                    dns_flip = is_orig
+                        && is_dns_response(payload)
+                        && !self.endpoints(key).1 .0.is_multicast();
                 }
             }
-            (ProtoState::Icmp { orig, resp, .. }, &Transport::Icmp { payload_len, .. }) => {
+            (ProtoState::Icmp { orig, resp }, &Transport::Icmp { payload_len, .. }) => {
                 set_last(&mut self.last, &mut self.wake, ts);
-                let side = if is_orig { orig } else { resp };
-                *side = Some(side.unwrap_or(0).saturating_add(u64::from(payload_len)));
+                let (side, bit) = if is_orig {
+                    (orig, ORIG_SENT)
+                } else {
+                    (resp, RESP_SENT)
+                };
+                *side = side.saturating_add(u64::from(payload_len));
+                self.sent |= bit;
             }
             // A key is unique per protocol, so the state always matches the transport.
             _ => return,
@@ -773,68 +839,55 @@ impl<S> LiveConn<S> {
     /// The connection-level half of a flip decided inside the TCP state machine (which has
     /// already swapped its endpoints and written the `^`).
     fn flip_addresses_only(&mut self) {
-        std::mem::swap(&mut self.orig_h, &mut self.resp_h);
-        std::mem::swap(&mut self.orig_p, &mut self.resp_p);
+        self.orig_first = !self.orig_first;
         std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
         std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
     }
 
     /// The finished connection (its history is moved out, not copied; the rest of the entry
     /// is dropped by the caller).
-    fn take_connection(&mut self) -> Connection {
-        let (ip_proto, one_way) = match &self.state {
-            ProtoState::Tcp(_) => (IPPROTO_TCP, false),
-            ProtoState::Udp { .. } => (IPPROTO_UDP, false),
-            ProtoState::Icmp { v6, one_way, .. } => {
-                (if *v6 { IPPROTO_ICMPV6 } else { IPPROTO_ICMP }, *one_way)
-            }
-        };
+    fn take_connection(&mut self, key: &FlowKey) -> Connection {
+        let ip_proto = key.proto();
+        let sent = (self.sent & ORIG_SENT != 0, self.sent & RESP_SENT != 0);
         let (orig_bytes, resp_bytes, conn_state) = match &self.state {
             ProtoState::Tcp(tcp) => {
                 let (o, r) = tcp.sizes();
                 (o, r, tcp.conn_state(self.history.as_str()))
             }
             ProtoState::Udp { orig, resp } => {
-                let state = match (orig.is_some(), resp.is_some()) {
+                let state = match sent {
                     (true, true) => ConnState::SF,
                     (true, false) => ConnState::S0,
                     (false, true) => ConnState::SHR,
                     (false, false) => ConnState::OTH,
                 };
-                (orig.unwrap_or(0), resp.unwrap_or(0), state)
+                (*orig, *resp, state)
             }
-            ProtoState::Icmp { orig, resp, .. } => {
-                (orig.unwrap_or(0), resp.unwrap_or(0), ConnState::OTH)
-            }
+            ProtoState::Icmp { orig, resp } => (*orig, *resp, ConnState::OTH),
         };
+        let ((orig_h, orig_p), (resp_h, resp_p)) = self.endpoints(key);
         let community_id = community_id::community_id_v1(
             community_id::DEFAULT_SEED,
             ip_proto,
-            self.orig_h,
-            self.orig_p,
-            self.resp_h,
-            self.resp_p,
-            one_way,
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
+            key.one_way(),
         );
         let uid = uid::connection_uid(
-            ip_proto,
-            self.orig_h,
-            self.orig_p,
-            self.resp_h,
-            self.resp_p,
-            self.start,
-            self.id,
+            ip_proto, orig_h, orig_p, resp_h, resp_p, self.start, self.id,
         );
         Connection {
             id: self.id,
             uid,
             ts: self.start,
             last_ts: self.last,
-            orig_h: self.orig_h,
-            orig_p: self.orig_p,
-            resp_h: self.resp_h,
-            resp_p: self.resp_p,
-            proto: self.proto,
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
+            proto: self.proto(),
             service: None,
             orig_bytes,
             resp_bytes,
@@ -846,5 +899,18 @@ impl<S> LiveConn<S> {
             resp_ip_bytes: self.resp_ip_bytes,
             community_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every packet reads its connection's entry (key and live state) somewhere in a large
+    /// table: it must stay within three 64-byte cache lines (with an owner's 8-byte slot).
+    #[test]
+    fn a_live_entry_spans_at_most_three_cache_lines() {
+        let entry = std::mem::size_of::<(FlowKey, LiveConn<u64>)>();
+        assert!(entry <= 192, "{entry} bytes");
     }
 }

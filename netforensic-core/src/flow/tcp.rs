@@ -51,27 +51,36 @@ impl EndpointState {
     }
 }
 
-/// One side of a TCP connection.
+/// One side of a TCP connection: 64 bytes, so that a connection's two fill two cache
+/// lines (every segment reads both), hence the bit flags and 32-bit initial sequence number.
 #[derive(Clone, Debug, Default)]
 pub struct Endpoint {
     pub state: EndpointState,
     prev_state: EndpointState,
-    /// Initial sequence number (host order; Zeek keeps it as a signed 64-bit value).
-    start_seq: i64,
+    /// [`DID_CLOSE`], [`SENT_FIN`] and (slot 0 only) [`FLIPPED`] bits.
+    flags: u8,
+    /// Initial sequence number (host order; Zeek keeps it as a signed 64-bit value, always
+    /// a 32-bit one widened).
+    start_seq: u32,
     /// One past the highest sequence number sent.
     last_seq: u32,
     /// Highest acknowledgement the peer sent for this endpoint's data.
     ack_seq: u32,
     seq_wraps: u32,
     ack_wraps: u32,
-    fin_count: u32,
-    pub did_close: bool,
     hist_last_syn: u64,
     hist_last_fin: u64,
     hist_last_rst: u64,
     retransmissions: ScaledCounter,
     zero_windows: ScaledCounter,
 }
+
+/// [`Endpoint::flags`]: the endpoint closed (Zeek's `did_close`).
+const DID_CLOSE: u8 = 1;
+/// The endpoint sent a FIN (Zeek's `FIN_cnt > 0`, all that is asked of the count).
+const SENT_FIN: u8 = 2;
+/// In slot 0: the roles are flipped, slot 1 is the originator.
+const FLIPPED: u8 = 4;
 
 fn seq_delta(a: u32, b: u32) -> i32 {
     a.wrapping_sub(b) as i32
@@ -83,11 +92,15 @@ fn full_seq(seq: u32, wraps: u32) -> u64 {
 
 impl Endpoint {
     fn start_seq32(&self) -> u32 {
-        self.start_seq as u32
+        self.start_seq
+    }
+
+    pub fn did_close(&self) -> bool {
+        self.flags & DID_CLOSE != 0
     }
 
     fn init_seqs(&mut self, start: u32, last: u32) {
-        self.start_seq = i64::from(start);
+        self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
     }
@@ -108,7 +121,7 @@ impl Endpoint {
 
     fn no_data_acked(&self) -> bool {
         let ack = full_seq(self.ack_seq, self.ack_wraps);
-        let start = self.start_seq as u64;
+        let start = u64::from(self.start_seq);
         ack == start || ack == start.wrapping_add(1)
     }
 
@@ -129,7 +142,7 @@ impl Endpoint {
             return (i64::from(d) as u64, d < 0);
         }
         (
-            full_seq(seq, wraps).wrapping_sub(self.start_seq as u64),
+            full_seq(seq, wraps).wrapping_sub(u64::from(self.start_seq)),
             false,
         )
     }
@@ -145,9 +158,9 @@ impl Endpoint {
         }
         let last = full_seq(self.last_seq, self.seq_wraps);
         let ack = full_seq(self.ack_seq, self.ack_wraps);
-        let mut size = last.max(ack).wrapping_sub(self.start_seq as u64);
+        let mut size = last.max(ack).wrapping_sub(u64::from(self.start_seq));
         size = size.saturating_sub(1); // the SYN octet
-        if self.fin_count > 0 && size != 0 {
+        if self.flags & SENT_FIN != 0 && size != 0 {
             size -= 1; // the FIN octet
         }
         size
@@ -184,28 +197,29 @@ pub struct Segment {
 /// The TCP state of one connection.
 #[derive(Clone, Debug, Default)]
 pub struct TcpConn {
+    /// The slot of the originator is [`TcpConn::orig_slot`] (a bit of slot 0: a separate
+    /// field would take the state past two cache lines).
     slots: [Endpoint; 2],
-    /// Slot of the originator.
-    orig: usize,
 }
 
 impl TcpConn {
     /// Slot of the current originator.
+    #[inline]
     pub fn orig_slot(&self) -> usize {
-        self.orig
+        usize::from(self.slots[0].flags & FLIPPED != 0)
     }
 
     /// Swap originator and responder (Zeek's `FlipRoles`).
     pub fn flip(&mut self) {
-        self.orig ^= 1;
+        self.slots[0].flags ^= FLIPPED;
     }
 
     pub fn orig(&self) -> &Endpoint {
-        &self.slots[self.orig & 1]
+        &self.slots[self.orig_slot()]
     }
 
     pub fn resp(&self) -> &Endpoint {
-        &self.slots[(self.orig ^ 1) & 1]
+        &self.slots[self.orig_slot() ^ 1]
     }
 
     fn pair(&mut self, slot: usize) -> (&mut Endpoint, &mut Endpoint) {
@@ -238,7 +252,7 @@ impl TcpConn {
             }
             conn_orig = resp;
         }
-        let closed = orig.did_close || resp.did_close;
+        let closed = orig.did_close() || resp.did_close();
         if !closed {
             if seq == conn_orig.start_seq32() {
                 return false;
@@ -267,7 +281,7 @@ impl TcpConn {
     pub fn process(&mut self, slot: usize, seg: Segment, history: &mut History) -> TcpEffects {
         let mut fx = TcpEffects::default();
         let flags = seg.flags;
-        let is_orig = slot == self.orig;
+        let is_orig = slot == self.orig_slot();
         let len = seg.len;
         let mut seg_len = len;
         if flags.syn() {
@@ -281,7 +295,7 @@ impl TcpConn {
         }
         let seq_one_past = seg.seq.wrapping_add(seg_len);
 
-        let both_closed_before = self.slots[0].did_close && self.slots[1].did_close;
+        let both_closed_before = self.slots[0].did_close() && self.slots[1].did_close();
         let (ep, peer) = self.pair(slot);
         init_endpoint(ep, flags, seg.seq, seq_one_past);
         let (rel_seq, _underflow) = ep.relative_seq(seg.seq, ep.last_seq, ep.seq_wraps);
@@ -299,7 +313,7 @@ impl TcpConn {
         }
         fx.touches_last_time = !both_closed_before;
         if flags.fin() {
-            ep.fin_count = ep.fin_count.saturating_add(1);
+            ep.flags |= SENT_FIN;
         }
         if flags.ack() {
             if peer.state == EndpointState::Inactive {
@@ -322,10 +336,10 @@ impl TcpConn {
         let do_close = self.update_state_machine(slot, seg, is_orig, history, &mut fx);
         if do_close {
             let (ep, peer) = self.pair(slot);
-            if !ep.did_close {
-                ep.did_close = true;
+            if !ep.did_close() {
+                ep.flags |= DID_CLOSE;
                 fx.close_complete = ep.state == EndpointState::Reset
-                    || peer.did_close
+                    || peer.did_close()
                     || peer.state == EndpointState::Inactive;
             }
         }
@@ -349,8 +363,8 @@ impl TcpConn {
         if seg.flags.0 & control != TcpFlags::ACK {
             return None;
         }
-        let is_orig = slot == self.orig;
-        let both_closed_before = self.slots[0].did_close && self.slots[1].did_close;
+        let is_orig = slot == self.orig_slot();
+        let both_closed_before = self.slots[0].did_close() && self.slots[1].did_close();
         let (ep, peer) = self.pair(slot);
         if !matches!(ep.state, E::Established | E::Partial)
             || !matches!(peer.state, E::Established | E::Partial)
@@ -452,7 +466,7 @@ impl TcpConn {
                     do_close = true;
                 }
                 if state(self, slot) == EndpointState::Inactive {
-                    let orig_state = state(self, self.orig);
+                    let orig_state = state(self, self.orig_slot());
                     if !is_orig && seg.len == 0 && orig_state == EndpointState::SynSent {
                         // An ACK of the SYN before the SYN-ACK: not a partial connection.
                     } else if flags.ack() && state(self, peer_slot) == EndpointState::Established {
@@ -500,7 +514,7 @@ impl TcpConn {
             EndpointState::Closed => {
                 if flags.rst() && state(self, peer_slot) != EndpointState::Closed {
                     self.set_state(slot, EndpointState::Reset, fx);
-                    if !self.slots[slot & 1].did_close {
+                    if !self.slots[slot & 1].did_close() {
                         do_close = true;
                     }
                 }
@@ -798,5 +812,11 @@ mod tests {
             }
         }
         assert!(fast_taken > 5_000, "fast path taken {fast_taken} times");
+    }
+
+    /// Every segment reads both endpoints: they must fit two 64-byte cache lines.
+    #[test]
+    fn a_connection_fits_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<TcpConn>(), 128);
     }
 }
