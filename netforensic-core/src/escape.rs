@@ -69,10 +69,20 @@ pub fn bytes_lossless(bytes: &[u8]) -> String {
 /// tab, carriage return first) gets a leading `'`, as OWASP recommends. Quoting of separators
 /// and newlines is the CSV writer's job.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
-        _ => Cow::Borrowed(s),
+    if csv_formula(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
     }
+}
+
+/// Whether [`csv_cell`] prefixes `s` with `'`: for writers that put the prefix in place
+/// themselves rather than copy the cell.
+pub(crate) fn csv_formula(s: &str) -> bool {
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 /// For HTML text and attribute values.

@@ -4,13 +4,13 @@
 //! needs rows to know its column widths, holds one block of rendered rows at a time ([`table`]).
 //!
 //! Every string cell may come from the wire, so each sink escapes in its own way: the table
-//! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
+//! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`]'s rule, JSON through
 //! rules identical to `serde_json` ([`json`]), Zeek TSV with Zeek's `\xNN` escapes.
 
+mod csv_row;
 pub(crate) mod json;
 mod table;
 
-use crate::escape;
 use crate::time::Timestamp;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -151,15 +151,17 @@ const PARALLEL_CHUNK_ROWS: usize = 1024;
 /// (it closes the JSON array, writes the Zeek trailer and the table).
 pub struct RecordWriter<'w, R: TabularRecord> {
     format: RecordFormat,
-    sink: Sink<'w>,
+    out: &'w mut dyn Write,
     clock: ZeekClock,
     rows: u64,
     /// Table only: the block of rows not yet printed, and the widths so far.
     table: table::Table,
     /// Table only: the record's columns the table shows, in display order.
     table_columns: Vec<usize>,
-    /// Reused buffer for one rendered cell.
+    /// Reused buffer for one rendered Zeek or CSV row.
     scratch: String,
+    /// CSV only: a field while it is quoted or prefixed.
+    csv_spare: String,
     /// Reused buffer for one encoded JSON row (written with one `write_all`).
     line: Vec<u8>,
     /// Buffers of the chunks [`RecordWriter::write_slice`] encodes in parallel, kept between
@@ -170,21 +172,8 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     _record: std::marker::PhantomData<fn(&R)>,
 }
 
-enum Sink<'w> {
-    Plain(&'w mut dyn Write),
-    Csv(Box<csv::Writer<&'w mut dyn Write>>),
-}
-
 impl<'w, R: TabularRecord> RecordWriter<'w, R> {
     pub fn new(format: RecordFormat, out: &'w mut dyn Write) -> Self {
-        let sink = match format {
-            RecordFormat::Csv => Sink::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(out),
-            )),
-            _ => Sink::Plain(out),
-        };
         let json = match format {
             RecordFormat::Json | RecordFormat::Jsonl => json::JsonLayout::of::<R>(),
             _ => json::JsonLayout::default(),
@@ -206,12 +195,13 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         };
         RecordWriter {
             format,
-            sink,
+            out,
             clock: ZeekClock::Wall,
             rows: 0,
             table,
             table_columns,
             scratch: String::new(),
+            csv_spare: String::new(),
             line: Vec::new(),
             chunks: Vec::new(),
             json,
@@ -243,7 +233,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 line.clear();
                 line.extend_from_slice(if self.rows == 1 { b"\n" } else { b",\n" });
                 json::push_object(&mut line, record, &self.json);
-                let result = self.plain().and_then(|out| out.write_all(&line));
+                let result = self.out.write_all(&line);
                 self.line = line;
                 result
             }
@@ -252,7 +242,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 line.clear();
                 json::push_object(&mut line, record, &self.json);
                 line.push(b'\n');
-                let result = self.plain().and_then(|out| out.write_all(&line));
+                let result = self.out.write_all(&line);
                 self.line = line;
                 result
             }
@@ -320,9 +310,8 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                         }
                     }
                 });
-            let out = self.plain()?;
             for buf in buffers.iter().take(count) {
-                out.write_all(buf)?;
+                self.out.write_all(buf)?;
             }
             self.rows += block.len() as u64;
         }
@@ -336,35 +325,18 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             self.write_header()?;
         }
         match self.format {
-            RecordFormat::Table => {
-                let Sink::Plain(out) = &mut self.sink else {
-                    return Ok(());
-                };
-                self.table.print_block(&mut **out)?;
-            }
+            RecordFormat::Table => self.table.print_block(self.out)?,
             RecordFormat::Json => {
-                let rows = self.rows;
-                let out = self.plain()?;
-                out.write_all(if rows == 0 { b"]\n" } else { b"\n]\n" })?;
+                let end: &[u8] = if self.rows == 0 { b"]\n" } else { b"\n]\n" };
+                self.out.write_all(end)?;
             }
             RecordFormat::Jsonl | RecordFormat::Csv => {}
             RecordFormat::Zeek => {
                 let close = zeek_header_time(self.clock);
-                let out = self.plain()?;
-                writeln!(out, "#close\t{close}")?;
+                writeln!(self.out, "#close\t{close}")?;
             }
         }
-        match &mut self.sink {
-            Sink::Plain(out) => out.flush(),
-            Sink::Csv(csv) => csv.flush(),
-        }
-    }
-
-    fn plain(&mut self) -> io::Result<&mut dyn Write> {
-        match &mut self.sink {
-            Sink::Plain(out) => Ok(&mut **out),
-            Sink::Csv(_) => Err(io::Error::other("record writer: CSV sink used as plain")),
-        }
+        self.out.flush()
     }
 
     fn write_header(&mut self) -> io::Result<()> {
@@ -377,18 +349,27 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 self.table.header(names);
                 Ok(())
             }
-            RecordFormat::Json => self.plain()?.write_all(b"["),
+            RecordFormat::Json => self.out.write_all(b"["),
             RecordFormat::Jsonl => Ok(()),
             RecordFormat::Csv => {
-                let Sink::Csv(csv) = &mut self.sink else {
-                    return Ok(());
-                };
-                csv.write_record(R::columns().iter().map(|c| c.name))
-                    .map_err(csv_to_io)
+                let mut line = std::mem::take(&mut self.scratch);
+                line.clear();
+                for (i, column) in R::columns().iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    let start = line.len();
+                    line.push_str(column.name);
+                    csv_row::finish_field(&mut line, start, &mut self.csv_spare);
+                }
+                csv_row::end_record(&mut line, 0);
+                let result = self.out.write_all(line.as_bytes());
+                self.scratch = line;
+                result
             }
             RecordFormat::Zeek => {
                 let open = zeek_header_time(self.clock);
-                let out = self.plain()?;
+                let out = &mut *self.out;
                 out.write_all(b"#separator \\x09\n#set_separator\t,\n")?;
                 out.write_all(b"#empty_field\t(empty)\n#unset_field\t-\n")?;
                 writeln!(out, "#path\t{}", R::zeek_path())?;
@@ -414,23 +395,28 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         if !self.table.end_record() {
             return Ok(());
         }
-        let Sink::Plain(out) = &mut self.sink else {
-            return Ok(());
-        };
-        self.table.print_block(&mut **out)
+        self.table.print_block(self.out)
     }
 
+    /// One CSV record: fields rendered into one line and finished in place ([`csv_row`]).
     fn csv_row(&mut self, record: &R) -> io::Result<()> {
-        let Sink::Csv(csv) = &mut self.sink else {
-            return Ok(());
-        };
+        let mut line = std::mem::take(&mut self.scratch);
+        line.clear();
         for i in 0..R::columns().len() {
-            self.scratch.clear();
-            render_plain(&mut self.scratch, &record.cell(i), "");
-            csv.write_field(escape::csv_cell(&self.scratch).as_bytes())
-                .map_err(csv_to_io)?;
+            if i > 0 {
+                line.push(',');
+            }
+            let start = line.len();
+            let cell = record.cell(i);
+            render_plain(&mut line, &cell, "");
+            if csv_row::may_change(&cell) {
+                csv_row::finish_field(&mut line, start, &mut self.csv_spare);
+            }
         }
-        csv.write_record(None::<&[u8]>).map_err(csv_to_io)
+        csv_row::end_record(&mut line, 0);
+        let result = self.out.write_all(line.as_bytes());
+        self.scratch = line;
+        result
     }
 
     fn zeek_row(&mut self, record: &R) -> io::Result<()> {
@@ -443,7 +429,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
         self.scratch.push('\n');
         let line = std::mem::take(&mut self.scratch);
-        let result = self.plain().and_then(|out| out.write_all(line.as_bytes()));
+        let result = self.out.write_all(line.as_bytes());
         self.scratch = line;
         result
     }
@@ -455,13 +441,6 @@ fn table_indices<R: TabularRecord>() -> Box<dyn Iterator<Item = usize>> {
     match R::table_columns() {
         Some(chosen) => Box::new(chosen.iter().copied().filter(move |&i| i < count)),
         None => Box::new(0..count),
-    }
-}
-
-fn csv_to_io(err: csv::Error) -> io::Error {
-    match err.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => io::Error::other(format!("{other:?}")),
     }
 }
 
@@ -687,6 +666,7 @@ fn render_zeek(out: &mut String, cell: &Cell<'_>, in_set: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::escape;
 
     /// JSON copies keys without escaping them: every record type's keys must allow it.
     #[test]
