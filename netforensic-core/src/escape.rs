@@ -8,10 +8,23 @@ use std::fmt::Write;
 /// For a terminal: control characters (C0, DEL, C1) and backslashes escaped, so no escape
 /// sequence reaches the terminal. Printable Unicode is kept.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_terminal_escape) {
+    if !needs_terminal(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
+    push_terminal(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// Whether [`terminal`] changes `s`. Printable ASCII other than the backslash, what nearly
+/// every cell of a table is, is told apart byte by byte without decoding characters.
+pub(crate) fn needs_terminal(s: &str) -> bool {
+    let plain_ascii = |b: &u8| (0x20..0x7f).contains(b) && *b != b'\\';
+    !s.as_bytes().iter().all(plain_ascii) && s.chars().any(needs_terminal_escape)
+}
+
+/// [`terminal`] appended to `out`, for writers that build one buffer of many strings.
+pub(crate) fn push_terminal(out: &mut String, s: &str) {
     for c in s.chars() {
         if needs_terminal_escape(c) {
             match c {
@@ -30,7 +43,6 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
             out.push(c);
         }
     }
-    Cow::Owned(out)
 }
 
 fn needs_terminal_escape(c: char) -> bool {
@@ -57,10 +69,20 @@ pub fn bytes_lossless(bytes: &[u8]) -> String {
 /// tab, carriage return first) gets a leading `'`, as OWASP recommends. Quoting of separators
 /// and newlines is the CSV writer's job.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
-        _ => Cow::Borrowed(s),
+    if csv_formula(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
     }
+}
+
+/// Whether [`csv_cell`] prefixes `s` with `'`: for writers that put the prefix in place
+/// themselves rather than copy the cell.
+pub(crate) fn csv_formula(s: &str) -> bool {
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 /// For HTML text and attribute values.

@@ -1,15 +1,16 @@
 //! Generic record writers: any record type that describes itself as typed columns
 //! ([`TabularRecord`]) can be written as an aligned table, one JSON array, JSON lines, CSV, or
-//! Zeek's tab-separated log format. Writers stream to a `&mut dyn Write`; only the table, which
-//! needs every row to know its column widths, keeps rendered rows in memory.
+//! Zeek's tab-separated log format. Writers stream to a `&mut dyn Write`; the table, which
+//! needs rows to know its column widths, holds one block of rendered rows at a time ([`table`]).
 //!
 //! Every string cell may come from the wire, so each sink escapes in its own way: the table
-//! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`], JSON through
+//! through [`crate::escape::terminal`], CSV through [`crate::escape::csv_cell`]'s rule, JSON through
 //! rules identical to `serde_json` ([`json`]), Zeek TSV with Zeek's `\xNN` escapes.
 
+mod csv_row;
 pub(crate) mod json;
+mod table;
 
-use crate::escape;
 use crate::time::Timestamp;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -146,20 +147,21 @@ const PARALLEL_BLOCK_ROWS: usize = 65536;
 /// Rows one task encodes.
 const PARALLEL_CHUNK_ROWS: usize = 1024;
 
-/// How a table separates its columns.
-const TABLE_GAP: &str = "  ";
-
 /// Streams records of type `R` to `out` in one format. Call [`RecordWriter::finish`] at the end
 /// (it closes the JSON array, writes the Zeek trailer and the table).
 pub struct RecordWriter<'w, R: TabularRecord> {
     format: RecordFormat,
-    sink: Sink<'w>,
+    out: &'w mut dyn Write,
     clock: ZeekClock,
     rows: u64,
-    /// Table only: rendered, terminal-escaped cells of every row.
-    table: Vec<Vec<String>>,
-    /// Reused buffer for one rendered cell.
+    /// Table only: the block of rows not yet printed, and the widths so far.
+    table: table::Table,
+    /// Table only: the record's columns the table shows, in display order.
+    table_columns: Vec<usize>,
+    /// Reused buffer for one rendered Zeek or CSV row.
     scratch: String,
+    /// CSV only: a field while it is quoted or prefixed.
+    csv_spare: String,
     /// Reused buffer for one encoded JSON row (written with one `write_all`).
     line: Vec<u8>,
     /// Buffers of the chunks [`RecordWriter::write_slice`] encodes in parallel, kept between
@@ -170,32 +172,36 @@ pub struct RecordWriter<'w, R: TabularRecord> {
     _record: std::marker::PhantomData<fn(&R)>,
 }
 
-enum Sink<'w> {
-    Plain(&'w mut dyn Write),
-    Csv(Box<csv::Writer<&'w mut dyn Write>>),
-}
-
 impl<'w, R: TabularRecord> RecordWriter<'w, R> {
     pub fn new(format: RecordFormat, out: &'w mut dyn Write) -> Self {
-        let sink = match format {
-            RecordFormat::Csv => Sink::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(out),
-            )),
-            _ => Sink::Plain(out),
-        };
         let json = match format {
             RecordFormat::Json | RecordFormat::Jsonl => json::JsonLayout::of::<R>(),
             _ => json::JsonLayout::default(),
         };
+        let (table, table_columns) = match format {
+            RecordFormat::Table => {
+                let shown: Vec<usize> = table_indices::<R>().collect();
+                let right_aligned = shown
+                    .iter()
+                    .map(|&i| {
+                        R::columns().get(i).is_some_and(|c| {
+                            matches!(c.zeek_type, "count" | "int" | "interval" | "port")
+                        })
+                    })
+                    .collect();
+                (table::Table::new(right_aligned), shown)
+            }
+            _ => (table::Table::default(), Vec::new()),
+        };
         RecordWriter {
             format,
-            sink,
+            out,
             clock: ZeekClock::Wall,
             rows: 0,
-            table: Vec::new(),
+            table,
+            table_columns,
             scratch: String::new(),
+            csv_spare: String::new(),
             line: Vec::new(),
             chunks: Vec::new(),
             json,
@@ -221,16 +227,13 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
         self.rows += 1;
         match self.format {
-            RecordFormat::Table => {
-                self.table_row(record);
-                Ok(())
-            }
+            RecordFormat::Table => self.table_row(record),
             RecordFormat::Json => {
                 let mut line = std::mem::take(&mut self.line);
                 line.clear();
                 line.extend_from_slice(if self.rows == 1 { b"\n" } else { b",\n" });
                 json::push_object(&mut line, record, &self.json);
-                let result = self.plain().and_then(|out| out.write_all(&line));
+                let result = self.out.write_all(&line);
                 self.line = line;
                 result
             }
@@ -239,7 +242,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                 line.clear();
                 json::push_object(&mut line, record, &self.json);
                 line.push(b'\n');
-                let result = self.plain().and_then(|out| out.write_all(&line));
+                let result = self.out.write_all(&line);
                 self.line = line;
                 result
             }
@@ -307,9 +310,8 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
                         }
                     }
                 });
-            let out = self.plain()?;
             for buf in buffers.iter().take(count) {
-                out.write_all(buf)?;
+                self.out.write_all(buf)?;
             }
             self.rows += block.len() as u64;
         }
@@ -323,57 +325,51 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             self.write_header()?;
         }
         match self.format {
-            RecordFormat::Table => self.write_table()?,
+            RecordFormat::Table => self.table.print_block(self.out)?,
             RecordFormat::Json => {
-                let rows = self.rows;
-                let out = self.plain()?;
-                out.write_all(if rows == 0 { b"]\n" } else { b"\n]\n" })?;
+                let end: &[u8] = if self.rows == 0 { b"]\n" } else { b"\n]\n" };
+                self.out.write_all(end)?;
             }
             RecordFormat::Jsonl | RecordFormat::Csv => {}
             RecordFormat::Zeek => {
                 let close = zeek_header_time(self.clock);
-                let out = self.plain()?;
-                writeln!(out, "#close\t{close}")?;
+                writeln!(self.out, "#close\t{close}")?;
             }
         }
-        match &mut self.sink {
-            Sink::Plain(out) => out.flush(),
-            Sink::Csv(csv) => csv.flush(),
-        }
-    }
-
-    fn plain(&mut self) -> io::Result<&mut dyn Write> {
-        match &mut self.sink {
-            Sink::Plain(out) => Ok(&mut **out),
-            Sink::Csv(_) => Err(io::Error::other("record writer: CSV sink used as plain")),
-        }
+        self.out.flush()
     }
 
     fn write_header(&mut self) -> io::Result<()> {
         match self.format {
             RecordFormat::Table => {
-                let header = table_indices::<R>()
-                    .map(|i| {
-                        R::columns()
-                            .get(i)
-                            .map_or(String::new(), |c| escape::terminal(c.name).into_owned())
-                    })
-                    .collect();
-                self.table.push(header);
+                let names = self
+                    .table_columns
+                    .iter()
+                    .map(|&i| R::columns().get(i).map_or("", |c| c.name));
+                self.table.header(names);
                 Ok(())
             }
-            RecordFormat::Json => self.plain()?.write_all(b"["),
+            RecordFormat::Json => self.out.write_all(b"["),
             RecordFormat::Jsonl => Ok(()),
             RecordFormat::Csv => {
-                let Sink::Csv(csv) = &mut self.sink else {
-                    return Ok(());
-                };
-                csv.write_record(R::columns().iter().map(|c| c.name))
-                    .map_err(csv_to_io)
+                let mut line = std::mem::take(&mut self.scratch);
+                line.clear();
+                for (i, column) in R::columns().iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    let start = line.len();
+                    line.push_str(column.name);
+                    csv_row::finish_field(&mut line, start, &mut self.csv_spare);
+                }
+                csv_row::end_record(&mut line, 0);
+                let result = self.out.write_all(line.as_bytes());
+                self.scratch = line;
+                result
             }
             RecordFormat::Zeek => {
                 let open = zeek_header_time(self.clock);
-                let out = self.plain()?;
+                let out = &mut *self.out;
                 out.write_all(b"#separator \\x09\n#set_separator\t,\n")?;
                 out.write_all(b"#empty_field\t(empty)\n#unset_field\t-\n")?;
                 writeln!(out, "#path\t{}", R::zeek_path())?;
@@ -391,68 +387,36 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
     }
 
-    fn table_row(&mut self, record: &R) {
-        let row = table_indices::<R>()
-            .map(|i| {
-                self.scratch.clear();
-                render_plain(&mut self.scratch, &record.cell(i), "-");
-                escape::terminal(&self.scratch).into_owned()
-            })
-            .collect();
-        self.table.push(row);
-    }
-
-    fn write_table(&mut self) -> io::Result<()> {
-        let columns = self.table.first().map_or(0, Vec::len);
-        let mut widths = vec![0usize; columns];
-        for row in &self.table {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
+    /// Add a row to the table's block; print the block once it is full.
+    fn table_row(&mut self, record: &R) -> io::Result<()> {
+        for &i in &self.table_columns {
+            self.table.cell(&record.cell(i));
         }
-        let right_aligned: Vec<bool> = table_indices::<R>()
-            .map(|i| {
-                R::columns()
-                    .get(i)
-                    .is_some_and(|c| matches!(c.zeek_type, "count" | "int" | "interval" | "port"))
-            })
-            .collect();
-        let Sink::Plain(out) = &mut self.sink else {
+        if !self.table.end_record() {
             return Ok(());
-        };
-        for row in &self.table {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                let width = widths.get(i).copied().unwrap_or(0);
-                let last = i + 1 == row.len();
-                if i > 0 {
-                    line.push_str(TABLE_GAP);
-                }
-                if right_aligned.get(i).copied().unwrap_or(false) {
-                    let _ = write!(line, "{cell:>width$}");
-                } else if last {
-                    line.push_str(cell);
-                } else {
-                    let _ = write!(line, "{cell:<width$}");
-                }
-            }
-            out.write_all(line.trim_end().as_bytes())?;
-            out.write_all(b"\n")?;
         }
-        Ok(())
+        self.table.print_block(self.out)
     }
 
+    /// One CSV record: fields rendered into one line and finished in place ([`csv_row`]).
     fn csv_row(&mut self, record: &R) -> io::Result<()> {
-        let Sink::Csv(csv) = &mut self.sink else {
-            return Ok(());
-        };
+        let mut line = std::mem::take(&mut self.scratch);
+        line.clear();
         for i in 0..R::columns().len() {
-            self.scratch.clear();
-            render_plain(&mut self.scratch, &record.cell(i), "");
-            csv.write_field(escape::csv_cell(&self.scratch).as_bytes())
-                .map_err(csv_to_io)?;
+            if i > 0 {
+                line.push(',');
+            }
+            let start = line.len();
+            let cell = record.cell(i);
+            render_plain(&mut line, &cell, "");
+            if csv_row::may_change(&cell) {
+                csv_row::finish_field(&mut line, start, &mut self.csv_spare);
+            }
         }
-        csv.write_record(None::<&[u8]>).map_err(csv_to_io)
+        csv_row::end_record(&mut line, 0);
+        let result = self.out.write_all(line.as_bytes());
+        self.scratch = line;
+        result
     }
 
     fn zeek_row(&mut self, record: &R) -> io::Result<()> {
@@ -465,7 +429,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
         }
         self.scratch.push('\n');
         let line = std::mem::take(&mut self.scratch);
-        let result = self.plain().and_then(|out| out.write_all(line.as_bytes()));
+        let result = self.out.write_all(line.as_bytes());
         self.scratch = line;
         result
     }
@@ -477,13 +441,6 @@ fn table_indices<R: TabularRecord>() -> Box<dyn Iterator<Item = usize>> {
     match R::table_columns() {
         Some(chosen) => Box::new(chosen.iter().copied().filter(move |&i| i < count)),
         None => Box::new(0..count),
-    }
-}
-
-fn csv_to_io(err: csv::Error) -> io::Error {
-    match err.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => io::Error::other(format!("{other:?}")),
     }
 }
 
@@ -709,6 +666,7 @@ fn render_zeek(out: &mut String, cell: &Cell<'_>, in_set: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::escape;
 
     /// JSON copies keys without escaping them: every record type's keys must allow it.
     #[test]
@@ -892,6 +850,268 @@ mod tests {
         let col = lines[0].find("id.name").unwrap();
         assert_eq!(&lines[1][col..col + 2], "a\\");
         assert_eq!(&lines[2][col..col + 1], "-");
+    }
+
+    /// The table as it was laid out before blocks: every row measured, then printed. A table
+    /// that fits in one block must still come out exactly so.
+    fn whole_table(rows: &[Row]) -> String {
+        let shown: Vec<usize> = table_indices::<Row>().collect();
+        let mut cells: Vec<Vec<String>> = vec![shown
+            .iter()
+            .map(|&i| escape::terminal(COLUMNS[i].name).into_owned())
+            .collect()];
+        for row in rows {
+            cells.push(
+                shown
+                    .iter()
+                    .map(|&i| {
+                        let mut s = String::new();
+                        render_plain(&mut s, &row.cell(i), "-");
+                        escape::terminal(&s).into_owned()
+                    })
+                    .collect(),
+            );
+        }
+        let mut widths = vec![0; shown.len()];
+        for row in &cells {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let right: Vec<bool> = shown
+            .iter()
+            .map(|&i| matches!(COLUMNS[i].zeek_type, "count" | "int" | "interval" | "port"))
+            .collect();
+        let mut text = String::new();
+        for row in &cells {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                let width = widths[i];
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                if right[i] {
+                    line.push_str(&format!("{cell:>width$}"));
+                } else if i + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<width$}"));
+                }
+            }
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        text
+    }
+
+    fn table_of(rows: &[Row]) -> String {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut writer = RecordWriter::<Row>::new(RecordFormat::Table, &mut buf);
+        writer.write_all(rows).unwrap();
+        writer.finish().unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    fn plain_row(i: usize, name: &str, count: Option<u64>, exe: Option<&str>) -> Row {
+        Row {
+            name: name.into(),
+            count,
+            when: Timestamp::from_secs_nanos(1_700_000_000 + i as i64, 1000),
+            tags: vec![format!("t{}", i % 3), "u".into()],
+            pid: (i % 2 == 0).then_some(i as u32),
+            exe: exe.map(String::from),
+        }
+    }
+
+    /// Where each space-free cell of a line starts and ends, in characters.
+    fn cell_spans(line: &str) -> Vec<(usize, usize)> {
+        let chars: Vec<char> = line.chars().collect();
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == ' ' {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && chars[i] != ' ' {
+                i += 1;
+            }
+            spans.push((start, i));
+        }
+        spans
+    }
+
+    /// Columns left-aligned start, right-aligned ones end, at one place on every line of a
+    /// block; returns those places per block.
+    fn block_edges(lines: &[&str]) -> Vec<usize> {
+        // ts, id.name, count (right), tags, process.pid (right), process.exe.
+        let right = [false, false, true, false, true, false];
+        let edges = |line: &str| -> Vec<usize> {
+            let spans = cell_spans(line);
+            assert_eq!(spans.len(), 6, "{line:?}");
+            spans
+                .iter()
+                .zip(right)
+                .map(|(&(start, end), right)| if right { end } else { start })
+                .collect()
+        };
+        let first = edges(lines[0]);
+        for line in lines {
+            assert_eq!(edges(line), first, "misaligned: {line:?}");
+        }
+        first
+    }
+
+    #[test]
+    fn table_in_one_block_is_laid_out_as_a_whole() {
+        let mut rows = rows();
+        rows.push(plain_row(
+            3,
+            "\u{202e}é\\x",
+            Some(123_456),
+            Some("/usr/bin/ok  "),
+        ));
+        rows.push(plain_row(4, "-", None, None));
+        assert_eq!(table_of(&rows), whole_table(&rows));
+    }
+
+    #[test]
+    fn table_longer_than_a_block_is_aligned_per_block_and_never_narrows() {
+        let block = table::BLOCK_ROWS;
+        let rows: Vec<Row> = (0..2 * block + 10)
+            .map(|i| {
+                let name = match i {
+                    // One wide name in the second block only.
+                    i if i == block + 7 => "a-much-longer-name-than-the-rest".to_string(),
+                    i => format!("n{}", i % 10),
+                };
+                // One wide count in the third block only.
+                let count = if i == 2 * block + 3 {
+                    123_456_789_012
+                } else {
+                    i as u64 % 100
+                };
+                plain_row(i, &name, Some(count), Some("/bin/x"))
+            })
+            .collect();
+        let text = table_of(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + rows.len());
+        // The header and the first block come out as a table of the first block alone would:
+        // later rows change nothing already printed.
+        let first_block: String = lines[..=block].iter().map(|l| format!("{l}\n")).collect();
+        assert_eq!(first_block, whole_table(&rows[..block]));
+        let edges: Vec<Vec<usize>> = [
+            &lines[1..=block],
+            &lines[block + 1..=2 * block],
+            &lines[2 * block + 1..],
+        ]
+        .iter()
+        .map(|block| block_edges(block))
+        .collect();
+        // The header is aligned with the first block.
+        assert_eq!(block_edges(&lines[..2]), edges[0]);
+        // The wide name pushes the later columns right in the second block...
+        assert!(edges[1][2] > edges[0][2], "{edges:?}");
+        // ...and they stay there in the third, whose names are short again; its wide count
+        // pushes only itself (right-aligned: its end) and the columns after it.
+        assert_eq!(edges[2][..2], edges[1][..2]);
+        assert!(
+            edges[2][2..].iter().zip(&edges[1][2..]).all(|(a, b)| a > b),
+            "{edges:?}"
+        );
+        for pair in edges.windows(2) {
+            assert!(
+                pair[0].iter().zip(&pair[1]).all(|(a, b)| a <= b),
+                "{edges:?}"
+            );
+        }
+    }
+
+    /// A writer that lets the test read what was written while the record writer holds it.
+    #[derive(Clone, Default)]
+    struct SharedSink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for SharedSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn table_holds_at_most_one_block() {
+        let block = table::BLOCK_ROWS;
+        let sink = SharedSink::default();
+        let mut out = sink.clone();
+        let mut writer = RecordWriter::<Row>::new(RecordFormat::Table, &mut out);
+        let row = |i: usize| plain_row(i, "name", Some(i as u64), None);
+        for i in 0..block - 1 {
+            writer.write(&row(i)).unwrap();
+        }
+        assert!(
+            sink.0.borrow().is_empty(),
+            "printed before the block was full"
+        );
+        writer.write(&row(block - 1)).unwrap();
+        let printed = |sink: &SharedSink| sink.0.borrow().iter().filter(|&&b| b == b'\n').count();
+        assert_eq!(printed(&sink), 1 + block);
+        assert_eq!(writer.table.held(), 0);
+        for i in block..2 * block + 5 {
+            writer.write(&row(i)).unwrap();
+            assert!(writer.table.held() < block);
+        }
+        assert_eq!(printed(&sink), 1 + 2 * block);
+        writer.finish().unwrap();
+        assert_eq!(printed(&sink), 1 + 2 * block + 5);
+    }
+
+    #[test]
+    fn table_escapes_every_cell_and_aligns_on_what_is_shown() {
+        let block = table::BLOCK_ROWS;
+        let hostile = [
+            "\x1b[2J\x1b]0;owned\x07",
+            "evil\u{202e}gpj.exe",
+            "tab\there\nnewline\r",
+            "back\\slash\u{85}\u{7f}",
+            "caf\u{e9}\u{2066}",
+        ];
+        // The hostile names in the first block and again past it.
+        let rows: Vec<Row> = (0..block + hostile.len())
+            .map(|i| {
+                let name = if i < hostile.len() {
+                    hostile[i]
+                } else if i >= block {
+                    hostile[i - block]
+                } else {
+                    "plain"
+                };
+                plain_row(i, name, Some(1), Some(name))
+            })
+            .collect();
+        let text = table_of(&rows);
+        for c in text.chars() {
+            assert!(
+                c == '\n' || !c.is_control(),
+                "raw control {c:?} reached the table"
+            );
+            assert!(!matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].contains("\\x1b[2J\\x1b]0;owned\\x07"));
+        assert!(lines[2].contains("evil\\u{202e}gpj.exe"));
+        assert!(lines[3].contains("tab\\there\\nnewline\\r"));
+        assert!(lines[4].contains("back\\\\slash\\x85\\x7f"));
+        assert!(lines[5].contains("caf\u{e9}\\u{2066}"));
+        assert!(lines[block + 1].contains("\\x1b[2J"));
+        // Widths count the escaped text's characters (é is one): the count column ends at one
+        // place on every line.
+        block_edges(&lines[1..=block]);
+        block_edges(&lines[block + 1..]);
     }
 
     #[test]
