@@ -428,7 +428,7 @@ impl<S: ConnSlot> FlowTable<S> {
         };
         let is_orig = conn.is_orig(side);
         conn.update(&key, is_orig, ts, packet, config);
-        let touch = conn.touch(&key, is_orig, created);
+        let touch = conn.touch(&key, side, created);
         Some((touch, &mut conn.slot))
     }
 
@@ -607,12 +607,13 @@ impl<S> LiveConn<S> {
         }
     }
 
-    /// What the packet just accounted did, for payload inspectors.
-    fn touch(&self, key: &FlowKey, is_orig: bool, created: bool) -> FlowTouch {
+    /// What the packet just accounted did (sent from `side` of the key), for payload
+    /// inspectors. After the packet: if it flipped the roles, it is from the side it now is.
+    fn touch(&self, key: &FlowKey, side: Side, created: bool) -> FlowTouch {
         let ((orig_h, orig_p), (resp_h, resp_p)) = self.endpoints(key);
         FlowTouch {
             id: self.id,
-            from_orig: is_orig,
+            from_orig: self.is_orig(side),
             created,
             proto: self.proto(),
             orig_h,

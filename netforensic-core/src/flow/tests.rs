@@ -447,6 +447,26 @@ fn udp_with(src: &str, sp: u16, dst: &str, dp: u16, message: &'static [u8]) -> P
 const DNS_RESPONSE: &[u8] = &[0x64, 0x65, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
 const DNS_QUERY: &[u8] = &[0x64, 0x65, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
 
+/// The packet that flips the roles is reported, to payload inspectors, from the side it is
+/// on after the flip: `from_orig` agrees with the endpoints the touch names.
+#[test]
+fn a_flipping_packet_is_from_the_side_it_flipped_to() {
+    let mut table = FlowTable::new(FlowConfig::default());
+    // Port 53 both ways: the sender starts as originator, the DNS analyzer flips it.
+    let touch = table
+        .ingest(t(0), &udp_with(B, 53, A, 53, DNS_RESPONSE))
+        .unwrap();
+    assert_eq!((touch.resp_h, touch.resp_p), (ip(B), 53));
+    assert!(
+        !touch.from_orig,
+        "the response's sender is now the responder"
+    );
+    let query = table
+        .ingest(t(1), &udp_with(A, 53, B, 53, DNS_QUERY))
+        .unwrap();
+    assert!(query.from_orig && !query.created);
+}
+
 #[test]
 fn dns_response_seen_first_between_server_ports_is_flipped_by_the_dns_analyzer() {
     // Port 53 on both sides: the UDP rule keeps the sender as originator; Zeek's DNS analyzer
