@@ -351,22 +351,7 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
             }
             RecordFormat::Json => self.out.write_all(b"["),
             RecordFormat::Jsonl => Ok(()),
-            RecordFormat::Csv => {
-                let mut line = std::mem::take(&mut self.scratch);
-                line.clear();
-                for (i, column) in R::columns().iter().enumerate() {
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    let start = line.len();
-                    line.push_str(column.name);
-                    csv_row::finish_field(&mut line, start, &mut self.csv_spare);
-                }
-                csv_row::end_record(&mut line, 0);
-                let result = self.out.write_all(line.as_bytes());
-                self.scratch = line;
-                result
-            }
+            RecordFormat::Csv => self.csv_line(R::columns().iter().map(|c| Cell::str(c.name))),
             RecordFormat::Zeek => {
                 let open = zeek_header_time(self.clock);
                 let out = &mut *self.out;
@@ -400,14 +385,18 @@ impl<'w, R: TabularRecord> RecordWriter<'w, R> {
 
     /// One CSV record: fields rendered into one line and finished in place ([`csv_row`]).
     fn csv_row(&mut self, record: &R) -> io::Result<()> {
+        self.csv_line((0..R::columns().len()).map(|i| record.cell(i)))
+    }
+
+    /// One CSV line of `cells` (the header's names or a record's cells).
+    fn csv_line<'c>(&mut self, cells: impl Iterator<Item = Cell<'c>>) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.scratch);
         line.clear();
-        for i in 0..R::columns().len() {
+        for (i, cell) in cells.enumerate() {
             if i > 0 {
                 line.push(',');
             }
             let start = line.len();
-            let cell = record.cell(i);
             render_plain(&mut line, &cell, "");
             if csv_row::may_change(&cell) {
                 csv_row::finish_field(&mut line, start, &mut self.csv_spare);
